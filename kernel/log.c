@@ -1,0 +1,134 @@
+/* Console output on COM1. One lock serializes whole lines, so lines from
+ * several CPUs never interleave and every record stays parseable. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "drivers/uart16550.h"
+#include "kernel/log.h"
+#include "kernel/spinlock.h"
+
+static struct spinlock console_lock = SPINLOCK_INIT;
+
+void log_init(void)
+{
+	uart_init(COM1_PORT, 115200);
+}
+
+void log_write_unlocked(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			uart_putc(COM1_PORT, '\r');
+		uart_putc(COM1_PORT, *s);
+	}
+}
+
+static void log_write_line(const char *s)
+{
+	uint64_t flags = spin_lock_irqsave(&console_lock);
+
+	log_write_unlocked(s);
+	spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void log_printf(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_write_line(line);
+}
+
+static void record_append(struct record *r, const char *s, size_t n)
+{
+	if (r->len + n + 3 > sizeof(r->buf)) { /* keep room for "}\n\0" */
+		r->overflow = true;
+		return;
+	}
+	memcpy(r->buf + r->len, s, n);
+	r->len += n;
+}
+
+static void record_key(struct record *r, const char *key)
+{
+	record_append(r, ",\"", 2);
+	record_append(r, key, strlen(key));
+	record_append(r, "\":", 2);
+}
+
+/* JSON string escaping (RFC 8259 §7): quote, backslash and control characters. */
+static void record_quoted(struct record *r, const char *s)
+{
+	record_append(r, "\"", 1);
+	for (; *s; s++) {
+		char esc[8];
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			record_append(r, esc, 2);
+		} else if (c < 0x20) {
+			record_append(r, esc, (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c));
+		} else {
+			record_append(r, s, 1);
+		}
+	}
+	record_append(r, "\"", 1);
+}
+
+void record_begin(struct record *r, const char *type)
+{
+	r->len = 0;
+	r->overflow = false;
+	record_append(r, "@{\"type\":", 9);
+	record_quoted(r, type);
+}
+
+void record_str(struct record *r, const char *key, const char *val)
+{
+	record_key(r, key);
+	record_quoted(r, val);
+}
+
+void record_uint(struct record *r, const char *key, uint64_t val)
+{
+	char num[24];
+
+	record_key(r, key);
+	record_append(r, num, (size_t)snprintf(num, sizeof(num), "%llu", (unsigned long long)val));
+}
+
+void record_int(struct record *r, const char *key, int64_t val)
+{
+	char num[24];
+
+	record_key(r, key);
+	record_append(r, num, (size_t)snprintf(num, sizeof(num), "%lld", (long long)val));
+}
+
+void record_hex(struct record *r, const char *key, uint64_t val)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "0x%llx", (unsigned long long)val);
+	record_str(r, key, num);
+}
+
+void record_bool(struct record *r, const char *key, bool val)
+{
+	record_key(r, key);
+	record_append(r, val ? "true" : "false", val ? 4 : 5);
+}
+
+void record_emit(struct record *r)
+{
+	if (r->overflow) /* never emit a truncated, unparseable record */
+		record_begin(r, "record_overflow");
+	memcpy(r->buf + r->len, "}\n", 3);
+	log_write_line(r->buf);
+}

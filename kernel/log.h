@@ -1,0 +1,31 @@
+/* The console: human log lines, and machine-readable records ("@" followed by
+ * one JSON object with a "type" field) that the test runner and the benchmark
+ * tools parse (design.md, "console"). */
+#ifndef KERNEL_LOG_H
+#define KERNEL_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void log_init(void);
+void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes a whole line without taking the console lock: for the panic path. */
+void log_write_unlocked(const char *s);
+
+/* A record under construction: record_begin, then fields, then record_emit. */
+struct record {
+	char buf[1024];
+	size_t len;
+	bool overflow;
+};
+
+void record_begin(struct record *r, const char *type);
+void record_str(struct record *r, const char *key, const char *val);
+void record_uint(struct record *r, const char *key, uint64_t val);
+void record_int(struct record *r, const char *key, int64_t val);
+void record_hex(struct record *r, const char *key, uint64_t val);
+void record_bool(struct record *r, const char *key, bool val);
+void record_emit(struct record *r);
+
+#endif
