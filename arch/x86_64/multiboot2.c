@@ -1,6 +1,7 @@
 /* Reads the multiboot2 boot information (multiboot2 spec §3.6) into struct
  * boot_info. Everything the loader and firmware still own goes into the
- * reserved list, so the page allocator never hands it out. */
+ * reserved list, so the page allocator never hands it out and nothing else
+ * takes it. */
 #include <string.h>
 
 #include "arch/x86_64/boot/multiboot2.h"
@@ -8,8 +9,6 @@
 #include "kernel/bootinfo.h"
 
 extern char __image_start[], __image_end[];
-
-#define LOW_MEMORY_END 0x100000 /* BIOS data, EBDA, option ROMs; trampoline */
 
 static void add_range(struct boot_range *list, unsigned *n, uint64_t base, uint64_t len)
 {
@@ -71,7 +70,6 @@ const char *multiboot2_parse(uint64_t magic, uint64_t mbi_phys, struct boot_info
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		return "not started by a multiboot2 loader (bad magic in EAX)";
 	memset(bi, 0, sizeof(*bi));
-	add_range(bi->reserved, &bi->n_reserved, 0, LOW_MEMORY_END);
 	add_range(bi->reserved, &bi->n_reserved, virt_to_phys(__image_start),
 		  (uint64_t)(__image_end - __image_start));
 	add_range(bi->reserved, &bi->n_reserved, mbi_phys, info->total_size);

@@ -1,0 +1,76 @@
+/* ACPI discovery: what the hypervisor needs from the firmware tables. Pure
+ * logic: physical memory is reached only through the caller's map function,
+ * so the unit tests run it on captured tables. */
+#ifndef DRIVERS_ACPI_H
+#define DRIVERS_ACPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drivers/acpi_tables.h"
+
+#define ACPI_MAX_CPUS      64
+#define ACPI_MAX_IOAPICS   8
+#define ACPI_MAX_OVERRIDES 16
+
+/* Returns a pointer to `len` readable bytes at physical `phys`, or NULL. */
+typedef const void *(*acpi_map_fn)(uint64_t phys, size_t len);
+
+struct acpi_cpu {
+	uint32_t apic_id;
+	uint32_t uid;
+};
+
+struct acpi_ioapic {
+	uint32_t id;
+	uint32_t address;
+	uint32_t gsi_base;
+};
+
+struct acpi_override {
+	uint8_t source_irq;
+	uint32_t gsi;
+	uint16_t flags;
+};
+
+struct acpi_info {
+	uint8_t revision; /* of the RSDP */
+	bool pcat_compat;
+	uint64_t lapic_addr;
+	uint32_t ncpus;
+	struct acpi_cpu cpus[ACPI_MAX_CPUS]; /* MADT order */
+	uint32_t nioapics;
+	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
+	uint32_t noverrides;
+	struct acpi_override overrides[ACPI_MAX_OVERRIDES];
+	/* FADT */
+	uint16_t pm1a_cnt, pm1b_cnt;
+	uint16_t pm_tmr;
+	bool pm_tmr_32bit;
+	uint16_t smi_cmd;
+	uint8_t acpi_enable;
+	bool have_reset_reg;
+	struct acpi_gas reset_reg;
+	uint8_t reset_value;
+	/* DSDT \_S5 */
+	bool have_s5;
+	uint8_t s5_slp_typa, s5_slp_typb;
+	/* tables later stages need */
+	uint64_t dmar_phys, mcfg_phys;
+};
+
+/* Scans the BIOS areas for the RSDP (ACPI 6.5 §5.2.5.1); 0 when absent. */
+uint64_t acpi_find_rsdp(acpi_map_fn map);
+/* Fills `out` from the tables under `rsdp`; 0, or -1 with a message in err
+ * that names the table and the problem. */
+int acpi_parse(const void *rsdp, acpi_map_fn map, struct acpi_info *out, char *err,
+	       size_t errlen);
+/* Calls fn for every valid table the RSDT/XSDT lists, and for the DSDT. */
+int acpi_for_each_table(const void *rsdp, acpi_map_fn map,
+			void (*fn)(const struct acpi_sdt_header *t, uint64_t phys, void *ctx),
+			void *ctx);
+/* The \_S5 sleep type values from DSDT AML; false when there is no \_S5. */
+bool acpi_find_s5(const uint8_t *aml, size_t len, uint8_t *slp_typa, uint8_t *slp_typb);
+
+#endif

@@ -1,0 +1,111 @@
+/* MADT (ACPI 6.5 §5.2.12): the CPUs' local APICs and x2APICs, the IOAPICs and
+ * the interrupt source overrides. Entries keep their table order, which
+ * defines the logical CPU numbering. */
+#include <stdio.h>
+#include <string.h>
+
+#include "drivers/acpi_internal.h"
+
+/* A CPU is usable if enabled, or if firmware says it can be brought online. */
+static bool cpu_usable(uint32_t flags)
+{
+	return flags & (ACPI_MADT_ENABLED | ACPI_MADT_ONLINE_CAPABLE);
+}
+
+static int add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid, char *err,
+		   size_t errlen)
+{
+	if (out->ncpus == ACPI_MAX_CPUS) {
+		snprintf(err, errlen, "MADT lists more than %u CPUs (ACPI_MAX_CPUS)",
+			 ACPI_MAX_CPUS);
+		return -1;
+	}
+	out->cpus[out->ncpus++] = (struct acpi_cpu){apic_id, uid};
+	return 0;
+}
+
+static int add_ioapic(struct acpi_info *out, const struct acpi_madt_ioapic *e, char *err,
+		      size_t errlen)
+{
+	if (out->nioapics == ACPI_MAX_IOAPICS) {
+		snprintf(err, errlen, "MADT lists more than %u IOAPICs (ACPI_MAX_IOAPICS)",
+			 ACPI_MAX_IOAPICS);
+		return -1;
+	}
+	out->ioapics[out->nioapics++] = (struct acpi_ioapic){e->id, e->address, e->gsi_base};
+	return 0;
+}
+
+static int add_override(struct acpi_info *out, const struct acpi_madt_iso *e, char *err,
+			size_t errlen)
+{
+	if (out->noverrides == ACPI_MAX_OVERRIDES) {
+		snprintf(err, errlen, "MADT lists more than %u overrides (ACPI_MAX_OVERRIDES)",
+			 ACPI_MAX_OVERRIDES);
+		return -1;
+	}
+	out->overrides[out->noverrides++] = (struct acpi_override){e->source, e->gsi, e->flags};
+	return 0;
+}
+
+static int parse_entry(const struct acpi_madt_entry *e, struct acpi_info *out, char *err,
+		       size_t errlen)
+{
+	switch (e->type) {
+	case ACPI_MADT_LAPIC: {
+		const struct acpi_madt_lapic *l = (const void *)e;
+
+		if (e->length < sizeof(*l) || !cpu_usable(l->flags))
+			return 0;
+		return add_cpu(out, l->apic_id, l->uid, err, errlen);
+	}
+	case ACPI_MADT_X2APIC: {
+		const struct acpi_madt_x2apic *x = (const void *)e;
+
+		if (e->length < sizeof(*x) || !cpu_usable(x->flags))
+			return 0;
+		return add_cpu(out, x->x2apic_id, x->uid, err, errlen);
+	}
+	case ACPI_MADT_IOAPIC:
+		if (e->length < sizeof(struct acpi_madt_ioapic))
+			return 0;
+		return add_ioapic(out, (const void *)e, err, errlen);
+	case ACPI_MADT_ISO:
+		if (e->length < sizeof(struct acpi_madt_iso))
+			return 0;
+		return add_override(out, (const void *)e, err, errlen);
+	case ACPI_MADT_LAPIC_OVERRIDE:
+		if (e->length >= sizeof(struct acpi_madt_lapic_override))
+			out->lapic_addr = ((const struct acpi_madt_lapic_override *)e)->address;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int acpi_parse_madt(const struct acpi_madt *madt, struct acpi_info *out, char *err,
+		    size_t errlen)
+{
+	const uint8_t *p = (const uint8_t *)(madt + 1);
+	const uint8_t *end = (const uint8_t *)madt + madt->header.length;
+
+	out->lapic_addr = madt->lapic_address;
+	out->pcat_compat = madt->flags & ACPI_MADT_PCAT_COMPAT;
+	while (p + sizeof(struct acpi_madt_entry) <= end) {
+		const struct acpi_madt_entry *e = (const void *)p;
+
+		if (e->length < sizeof(*e) || p + e->length > end) {
+			snprintf(err, errlen, "MADT entry at offset %u has a bad length %u",
+				 (unsigned)(p - (const uint8_t *)madt), e->length);
+			return -1;
+		}
+		if (parse_entry(e, out, err, errlen))
+			return -1;
+		p += e->length;
+	}
+	if (!out->ncpus) {
+		snprintf(err, errlen, "MADT lists no usable CPU");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,180 @@
+/* corevisor's boot sequence (design.md, data flow 1): multiboot2 entry → long
+ * mode (entry.S) → memory map → allocator → ACPI → timers → manifest → APs →
+ * boot_done. Each step reports on the console; a step that fails says why. */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/pic8259.h"
+#include "arch/x86_64/power.h"
+#include "arch/x86_64/smp.h"
+#include "arch/x86_64/timer.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/tsc.h"
+#include "kernel/bootinfo.h"
+#include "kernel/config.h"
+#include "kernel/log.h"
+#include "kernel/mem.h"
+#include "kernel/panic.h"
+#include "kernel/platform.h"
+#include "kernel/selftest.h"
+
+#define COREVISOR_VERSION "0.1.0"
+#define TIMER_SELFTEST_US 500
+#define AP_REPORT_TIMEOUT_US 2000000
+
+static volatile uint32_t cpus_reported;
+
+static void report_hello(void)
+{
+	struct record r;
+
+	record_begin(&r, "hello");
+	record_str(&r, "version", COREVISOR_VERSION);
+	record_str(&r, "cmdline", boot_info.cmdline);
+	record_emit(&r);
+}
+
+static void report_memory(void)
+{
+	struct mem_stats s;
+	struct record r;
+	const char *why = NULL;
+	bool ok = mem_selftest(&boot_info, &why);
+
+	mem_get_stats(&s);
+	log_printf("memory: %llu KiB usable in %u regions, %llu pages free, self-test %s\n",
+		   (unsigned long long)(s.usable_bytes >> 10), s.regions,
+		   (unsigned long long)s.free_pages, ok ? "ok" : why);
+	record_begin(&r, "memory");
+	record_uint(&r, "usable_kib", s.usable_bytes >> 10);
+	record_uint(&r, "reserved_kib", s.reserved_bytes >> 10);
+	record_uint(&r, "free_pages", s.free_pages);
+	record_uint(&r, "regions", s.regions);
+	record_hex(&r, "direct_map_end", paging_direct_map_end());
+	record_str(&r, "selftest", ok ? "ok" : why);
+	record_emit(&r);
+}
+
+/* Every CPU, once up: proves its timer works and announces itself. */
+static void cpu_announce(void)
+{
+	struct cpu *c = this_cpu();
+	uint64_t timer_us;
+	struct record r;
+
+	timer_init_cpu();
+	timer_us = timer_selftest(TIMER_SELFTEST_US);
+	log_printf("cpu %u online: APIC id %u, role %s, %s, timer %s %llu us\n", c->index,
+		   c->apic_id, config_cpu_role(c->index), lapic_is_x2apic() ? "x2APIC" : "xAPIC",
+		   timer_kind(), (unsigned long long)timer_us);
+	record_begin(&r, "cpu_online");
+	record_uint(&r, "cpu", c->index);
+	record_uint(&r, "apic_id", c->apic_id);
+	record_str(&r, "role", config_cpu_role(c->index));
+	record_bool(&r, "x2apic", lapic_is_x2apic());
+	record_str(&r, "timer", timer_kind());
+	record_uint(&r, "timer_us", timer_us);
+	record_emit(&r);
+	__atomic_fetch_add(&cpus_reported, 1, __ATOMIC_RELEASE);
+}
+
+static void flush_tlb_on_kick(struct trap_frame *tf)
+{
+	(void)tf;
+	write_cr3(read_cr3());
+}
+
+static __attribute__((noreturn)) void cpu_idle(void)
+{
+	for (;;)
+		cpu_wait_for_interrupt();
+}
+
+static void ap_main(void)
+{
+	cpu_announce();
+	cpu_idle();
+}
+
+/* Starts the APs, waits for each to report, then drops the identity map the
+ * trampoline needed (the kick makes every CPU flush its TLB). */
+static void start_secondary_cpus(void)
+{
+	uint64_t deadline;
+
+	smp_start_aps(platform_trampoline_page(), ap_main);
+	deadline = rdtsc() + tsc_from_us(AP_REPORT_TIMEOUT_US);
+	while (__atomic_load_n(&cpus_reported, __ATOMIC_ACQUIRE) < cpu_count && rdtsc() < deadline)
+		cpu_relax();
+	for (uint32_t i = 1; i < cpu_count; i++)
+		if (!cpus[i].online)
+			log_printf("cpu %u (APIC id %u) did not start\n", i, cpus[i].apic_id);
+	paging_drop_identity_map();
+	for (uint32_t i = 1; i < cpu_count; i++)
+		if (cpus[i].online)
+			lapic_send_ipi(cpus[i].apic_id, VEC_KICK);
+}
+
+static void report_boot_done(void)
+{
+	uint64_t boot_us = tsc_to_us(rdtsc() - boot_entry_tsc);
+	struct record r;
+
+	log_printf("boot done in %llu us (TSC %llu kHz), %u CPUs\n", (unsigned long long)boot_us,
+		   (unsigned long long)tsc_khz, cpus_reported);
+	record_begin(&r, "boot_done");
+	record_uint(&r, "tsc_khz", tsc_khz);
+	record_uint(&r, "boot_us", boot_us);
+	record_uint(&r, "cpus", cpus_reported);
+	record_emit(&r);
+}
+
+static __attribute__((noreturn)) void report_and_power_off(const char *reason)
+{
+	struct record r;
+
+	log_printf("powering off: %s\n", reason);
+	record_begin(&r, "poweroff");
+	record_str(&r, "reason", reason);
+	record_emit(&r);
+	power_off(0);
+}
+
+void kmain(uint64_t magic, uint64_t mbi_phys);
+void kmain(uint64_t magic, uint64_t mbi_phys)
+{
+	const char *err;
+
+	log_init();
+	pic8259_disable();
+	idt_init();
+	cpu_setup(&cpus[0]);
+	log_printf("\ncorevisor %s\n", COREVISOR_VERSION);
+	err = multiboot2_parse(magic, mbi_phys, &boot_info);
+	if (err)
+		panic("%s", err);
+	report_hello();
+	err = mem_init(&boot_info);
+	if (err)
+		panic("%s", err);
+	report_memory();
+
+	platform_init(&boot_info);
+	tsc_calibrate();
+	timer_init_bsp();
+	irq_register(VEC_KICK, flush_tlb_on_kick);
+
+	if (!config_load(&boot_info))
+		platform_halt("manifest rejected");
+	cpu_announce();
+	start_secondary_cpus();
+	report_boot_done();
+	selftest_run(&boot_info);
+	if (config_poweroff_after_boot())
+		report_and_power_off("manifest: poweroff after_boot");
+	cpu_idle();
+}

@@ -1,0 +1,98 @@
+/* The boot manifest (docs/manifest.md): core roles, scheduler slices and the
+ * VMs. Pure logic, host-tested: parsing needs only the JSON text, and the
+ * checks against the machine take the machine's facts as an argument. */
+#ifndef KERNEL_MANIFEST_H
+#define KERNEL_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MANIFEST_MAX_CPUS       64
+#define MANIFEST_MAX_VMS        16
+#define MANIFEST_MAX_VCPUS      8
+#define MANIFEST_MAX_DEVICES    8
+#define MANIFEST_NAME_MAX       31  /* VM, image and switch names */
+#define MANIFEST_CMDLINE_MAX    255
+#define MANIFEST_MAX_MEMORY_MIB (1u << 20)
+#define MANIFEST_MAX_TOKENS     1024
+
+enum manifest_role { MANIFEST_ROLE_REGULAR, MANIFEST_ROLE_TURBO, MANIFEST_ROLE_IO };
+enum manifest_on_error { MANIFEST_ON_ERROR_HALT, MANIFEST_ON_ERROR_SKIP_INVALID_VMS };
+enum manifest_poweroff {
+	MANIFEST_POWEROFF_NEVER,
+	MANIFEST_POWEROFF_AFTER_BOOT,
+	MANIFEST_POWEROFF_WHEN_VMS_DONE,
+};
+enum manifest_device_type {
+	MANIFEST_DEVICE_VIRTIO_BLK,
+	MANIFEST_DEVICE_VIRTIO_NET,
+	MANIFEST_DEVICE_TEST_IRQ,
+};
+
+struct manifest_device {
+	enum manifest_device_type type;
+	uint32_t size_mib;                   /* virtio-blk */
+	char switch_name[MANIFEST_NAME_MAX + 1]; /* virtio-net */
+	uint8_t mac[6];                      /* virtio-net */
+	bool has_mac;
+};
+
+struct manifest_vm {
+	char name[MANIFEST_NAME_MAX + 1];
+	uint32_t memory_mib;
+	uint32_t vcpus; /* regular vCPUs */
+	bool turbo_vcpu;
+	uint32_t weight;
+	char image[MANIFEST_NAME_MAX + 1];
+	char cmdline[MANIFEST_CMDLINE_MAX + 1];
+	uint32_t ndevices;
+	struct manifest_device devices[MANIFEST_MAX_DEVICES];
+	bool valid; /* false when a check against the machine failed */
+};
+
+struct manifest {
+	bool cpu_listed[MANIFEST_MAX_CPUS];
+	uint8_t cpu_role[MANIFEST_MAX_CPUS]; /* enum manifest_role; unlisted: regular */
+	uint8_t cpu_list_pos[MANIFEST_MAX_CPUS]; /* index in its role list, for errors */
+	uint32_t regular_slice_us;
+	uint32_t turbo_slice_us;
+	bool turbo_preempt;
+	uint32_t turbo_preempt_min_us;
+	enum manifest_on_error on_error;
+	enum manifest_poweroff poweroff;
+	uint32_t stats_interval_ms;
+	uint32_t nvms;
+	struct manifest_vm vms[MANIFEST_MAX_VMS];
+};
+
+struct manifest_error {
+	char field[96];   /* a JSON path: "vms[1].memory_mib", "cores.turbo[0]" */
+	char reason[160];
+	int vm;           /* the VM it makes invalid, or -1 for the whole manifest */
+};
+
+/* The machine's facts the manifest is checked against. */
+struct manifest_platform {
+	uint32_t ncpus;
+	uint64_t free_bytes;
+	uint32_t nmodules;
+	const char *const *module_names;
+};
+
+/* 0, or -1 with *err naming the field and the reason. Not reentrant (the
+ * token buffer is static): the boot CPU parses once. */
+int manifest_parse(const char *json, size_t len, struct manifest *m, struct manifest_error *err);
+
+/* Checks against the machine. A CPU id that does not exist is fatal for the
+ * manifest; per-VM problems (image module missing, memory beyond what is free
+ * counting the VMs before it, no core of the class its vCPUs need) mark that
+ * VM invalid. Writes up to `max` errors and returns how many there were;
+ * *may_boot says whether the machine can go on given "on_error". */
+int manifest_check_platform(struct manifest *m, const struct manifest_platform *p,
+			    struct manifest_error *errs, int max, bool *may_boot);
+
+const char *manifest_role_name(enum manifest_role role);
+enum manifest_role manifest_cpu_role(const struct manifest *m, uint32_t cpu);
+
+#endif

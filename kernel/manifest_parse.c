@@ -1,0 +1,411 @@
+/* The manifest's schema, as parsing code: one table of fields per object
+ * (docs/manifest.schema.json is the same schema for host tools). */
+#include <stdio.h>
+#include <string.h>
+
+/* jsmn's implementation lives here; strict mode refuses what JSON does not
+ * allow (bare words, keys that are not strings). */
+#define JSMN_STRICT
+#include <jsmn.h>
+
+#include "kernel/manifest_json.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const role_names[] = {"regular", "turbo", "io"};
+static const char *const on_error_names[] = {"halt", "skip_invalid_vms"};
+static const char *const poweroff_names[] = {"never", "after_boot", "when_vms_done"};
+static const char *const device_names[] = {"virtio-blk", "virtio-net", "test-irq"};
+static const char *const blk_backend_names[] = {"ramdisk"};
+
+static jsmntok_t tokens[MANIFEST_MAX_TOKENS];
+
+/* --- cores: {"regular": [ids], "turbo": [ids], "io": [ids]} --------------- */
+
+static int parse_role_list(struct json_ctx *c, int tok, struct manifest *m, uint8_t role)
+{
+	int n, el = tok + 1;
+
+	if (json_array(c, tok, MANIFEST_MAX_CPUS, &n))
+		return -1;
+	for (int i = 0; i < n; i++, el++) {
+		size_t saved = json_path_push_index(c, i);
+		uint32_t cpu;
+
+		if (json_uint(c, el, 0, MANIFEST_MAX_CPUS - 1, &cpu))
+			return -1;
+		if (m->cpu_listed[cpu])
+			return json_fail(c, "CPU %u is already given the role \"%s\"", cpu,
+					 role_names[m->cpu_role[cpu]]);
+		m->cpu_listed[cpu] = true;
+		m->cpu_role[cpu] = role;
+		m->cpu_list_pos[cpu] = (uint8_t)i;
+		json_path_pop(c, saved);
+	}
+	return 0;
+}
+
+static int parse_regular(struct json_ctx *c, int tok, void *m)
+{
+	return parse_role_list(c, tok, m, MANIFEST_ROLE_REGULAR);
+}
+
+static int parse_turbo(struct json_ctx *c, int tok, void *m)
+{
+	return parse_role_list(c, tok, m, MANIFEST_ROLE_TURBO);
+}
+
+static int parse_io(struct json_ctx *c, int tok, void *m)
+{
+	return parse_role_list(c, tok, m, MANIFEST_ROLE_IO);
+}
+
+static int parse_cores(struct json_ctx *c, int tok, void *m)
+{
+	static const struct json_field fields[] = {
+		{"regular", parse_regular}, {"turbo", parse_turbo}, {"io", parse_io}};
+
+	return json_object(c, tok, fields, ARRAY_SIZE(fields), m);
+}
+
+/* --- scheduler ------------------------------------------------------------ */
+
+static int parse_regular_slice(struct json_ctx *c, int tok, void *m)
+{
+	return json_uint(c, tok, 1000, 1000000, &((struct manifest *)m)->regular_slice_us);
+}
+
+static int parse_turbo_slice(struct json_ctx *c, int tok, void *m)
+{
+	return json_uint(c, tok, 10, 100000, &((struct manifest *)m)->turbo_slice_us);
+}
+
+static int parse_turbo_preempt(struct json_ctx *c, int tok, void *m)
+{
+	return json_bool(c, tok, &((struct manifest *)m)->turbo_preempt);
+}
+
+static int parse_turbo_preempt_min(struct json_ctx *c, int tok, void *m)
+{
+	return json_uint(c, tok, 1, 100000, &((struct manifest *)m)->turbo_preempt_min_us);
+}
+
+static int parse_scheduler(struct json_ctx *c, int tok, void *m)
+{
+	static const struct json_field fields[] = {
+		{"regular_slice_us", parse_regular_slice},
+		{"turbo_slice_us", parse_turbo_slice},
+		{"turbo_preempt", parse_turbo_preempt},
+		{"turbo_preempt_min_us", parse_turbo_preempt_min},
+	};
+
+	return json_object(c, tok, fields, ARRAY_SIZE(fields), m);
+}
+
+/* --- top-level scalars ----------------------------------------------------- */
+
+static int parse_on_error(struct json_ctx *c, int tok, void *m)
+{
+	int v;
+
+	if (json_enum(c, tok, on_error_names, ARRAY_SIZE(on_error_names), &v))
+		return -1;
+	((struct manifest *)m)->on_error = (enum manifest_on_error)v;
+	return 0;
+}
+
+static int parse_poweroff(struct json_ctx *c, int tok, void *m)
+{
+	int v;
+
+	if (json_enum(c, tok, poweroff_names, ARRAY_SIZE(poweroff_names), &v))
+		return -1;
+	((struct manifest *)m)->poweroff = (enum manifest_poweroff)v;
+	return 0;
+}
+
+static int parse_stats_interval(struct json_ctx *c, int tok, void *m)
+{
+	return json_uint(c, tok, 0, 3600000, &((struct manifest *)m)->stats_interval_ms);
+}
+
+/* --- devices ---------------------------------------------------------------- */
+
+static int parse_device_type(struct json_ctx *c, int tok, void *d)
+{
+	int v;
+
+	if (json_enum(c, tok, device_names, ARRAY_SIZE(device_names), &v))
+		return -1;
+	((struct manifest_device *)d)->type = (enum manifest_device_type)v;
+	return 0;
+}
+
+static int parse_backend(struct json_ctx *c, int tok, void *d)
+{
+	int v;
+
+	(void)d;
+	return json_enum(c, tok, blk_backend_names, ARRAY_SIZE(blk_backend_names), &v);
+}
+
+static int parse_size_mib(struct json_ctx *c, int tok, void *d)
+{
+	return json_uint(c, tok, 1, 65536, &((struct manifest_device *)d)->size_mib);
+}
+
+static int parse_switch(struct json_ctx *c, int tok, void *d)
+{
+	return json_name(c, tok, ((struct manifest_device *)d)->switch_name);
+}
+
+static int hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static int parse_mac(struct json_ctx *c, int tok, void *dev)
+{
+	struct manifest_device *d = dev;
+	char s[18];
+
+	if (json_string(c, tok, s, 17) || strlen(s) != 17)
+		return json_fail(c, "must be a MAC address like \"52:54:00:12:34:56\"");
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return json_fail(c, "must be a MAC address like \"52:54:00:12:34:56\"");
+		d->mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (d->mac[0] & 1)
+		return json_fail(c, "%s is a multicast address", s);
+	d->has_mac = true;
+	return 0;
+}
+
+/* Which fields each device type takes besides "type". */
+static int check_device_fields(struct json_ctx *c, int tok, const struct manifest_device *d)
+{
+	static const char *const allowed[][3] = {
+		[MANIFEST_DEVICE_VIRTIO_BLK] = {"backend", "size_mib", NULL},
+		[MANIFEST_DEVICE_VIRTIO_NET] = {"switch", "mac", NULL},
+		[MANIFEST_DEVICE_TEST_IRQ] = {NULL, NULL, NULL},
+	};
+	int key = tok + 1;
+
+	for (int i = 0; i < c->tok[tok].size; i++, key = json_skip(c, key + 1)) {
+		const jsmntok_t *k = &c->tok[key];
+		int len = k->end - k->start;
+		bool ok = len == 4 && !memcmp(c->js + k->start, "type", 4);
+
+		for (int a = 0; a < 2 && allowed[d->type][a]; a++)
+			ok |= (size_t)len == strlen(allowed[d->type][a]) &&
+			      !memcmp(c->js + k->start, allowed[d->type][a], (size_t)len);
+		if (!ok)
+			return json_fail(c, "field \"%.*s\" does not apply to a %s device", len,
+					 c->js + k->start, device_names[d->type]);
+	}
+	if (d->type == MANIFEST_DEVICE_VIRTIO_NET && !d->switch_name[0])
+		return json_fail(c, "a virtio-net device needs a \"switch\"");
+	return 0;
+}
+
+static int parse_device(struct json_ctx *c, int tok, struct manifest_device *d)
+{
+	static const struct json_field fields[] = {
+		{"type", parse_device_type}, {"backend", parse_backend},
+		{"size_mib", parse_size_mib}, {"switch", parse_switch},
+		{"mac", parse_mac},
+	};
+
+	memset(d, 0, sizeof(*d));
+	d->type = (enum manifest_device_type)-1;
+	d->size_mib = 16;
+	if (json_object(c, tok, fields, ARRAY_SIZE(fields), d))
+		return -1;
+	if ((int)d->type < 0)
+		return json_fail(c, "a device needs a \"type\"");
+	return check_device_fields(c, tok, d);
+}
+
+static int parse_devices(struct json_ctx *c, int tok, void *vm)
+{
+	struct manifest_vm *v = vm;
+	int n, el = tok + 1;
+
+	if (json_array(c, tok, MANIFEST_MAX_DEVICES, &n))
+		return -1;
+	for (int i = 0; i < n; i++, el = json_skip(c, el)) {
+		size_t saved = json_path_push_index(c, i);
+
+		if (parse_device(c, el, &v->devices[i]))
+			return -1;
+		json_path_pop(c, saved);
+	}
+	v->ndevices = (uint32_t)n;
+	return 0;
+}
+
+/* --- VMs -------------------------------------------------------------------- */
+
+static int parse_vm_name(struct json_ctx *c, int tok, void *vm)
+{
+	return json_name(c, tok, ((struct manifest_vm *)vm)->name);
+}
+
+static int parse_vm_memory(struct json_ctx *c, int tok, void *vm)
+{
+	return json_uint(c, tok, 1, MANIFEST_MAX_MEMORY_MIB, &((struct manifest_vm *)vm)->memory_mib);
+}
+
+static int parse_vm_vcpus(struct json_ctx *c, int tok, void *vm)
+{
+	return json_uint(c, tok, 1, MANIFEST_MAX_VCPUS, &((struct manifest_vm *)vm)->vcpus);
+}
+
+static int parse_vm_turbo(struct json_ctx *c, int tok, void *vm)
+{
+	return json_bool(c, tok, &((struct manifest_vm *)vm)->turbo_vcpu);
+}
+
+static int parse_vm_weight(struct json_ctx *c, int tok, void *vm)
+{
+	return json_uint(c, tok, 1, 65535, &((struct manifest_vm *)vm)->weight);
+}
+
+static int parse_vm_image(struct json_ctx *c, int tok, void *vm)
+{
+	return json_name(c, tok, ((struct manifest_vm *)vm)->image);
+}
+
+static int parse_vm_cmdline(struct json_ctx *c, int tok, void *vm)
+{
+	return json_string(c, tok, ((struct manifest_vm *)vm)->cmdline, MANIFEST_CMDLINE_MAX);
+}
+
+static int parse_vm(struct json_ctx *c, int tok, struct manifest_vm *v)
+{
+	static const struct json_field fields[] = {
+		{"name", parse_vm_name},       {"memory_mib", parse_vm_memory},
+		{"vcpus", parse_vm_vcpus},     {"turbo_vcpu", parse_vm_turbo},
+		{"weight", parse_vm_weight},   {"image", parse_vm_image},
+		{"cmdline", parse_vm_cmdline}, {"devices", parse_devices},
+	};
+
+	memset(v, 0, sizeof(*v));
+	v->vcpus = 1;
+	v->weight = 256;
+	v->valid = true;
+	if (json_object(c, tok, fields, ARRAY_SIZE(fields), v))
+		return -1;
+	if (!v->name[0])
+		return json_fail(c, "a VM needs a \"name\"");
+	if (!v->memory_mib)
+		return json_fail(c, "VM \"%s\" needs \"memory_mib\"", v->name);
+	if (!v->image[0])
+		return json_fail(c, "VM \"%s\" needs an \"image\"", v->name);
+	return 0;
+}
+
+static int parse_vms(struct json_ctx *c, int tok, void *mp)
+{
+	struct manifest *m = mp;
+	int n, el = tok + 1;
+
+	if (json_array(c, tok, MANIFEST_MAX_VMS, &n))
+		return -1;
+	for (int i = 0; i < n; i++, el = json_skip(c, el)) {
+		size_t saved = json_path_push_index(c, i);
+
+		if (parse_vm(c, el, &m->vms[i]))
+			return -1;
+		for (int j = 0; j < i; j++) {
+			if (!strcmp(m->vms[j].name, m->vms[i].name)) {
+				json_path_push_key(c, "name");
+				return json_fail(c, "VM name \"%s\" is already used by vms[%d]",
+						 m->vms[i].name, j);
+			}
+		}
+		json_path_pop(c, saved);
+	}
+	m->nvms = (uint32_t)n;
+	return 0;
+}
+
+/* --- the document ----------------------------------------------------------- */
+
+static void set_defaults(struct manifest *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->regular_slice_us = 30000; /* vTurbo §3: regular cores keep 30 ms slices */
+	m->turbo_slice_us = 100;     /* ... and the turbo core runs 0.1 ms slices */
+	m->turbo_preempt = true;
+	m->turbo_preempt_min_us = 20;
+	m->on_error = MANIFEST_ON_ERROR_HALT;
+	m->poweroff = MANIFEST_POWEROFF_NEVER;
+	m->stats_interval_ms = 1000;
+}
+
+static int tokenize(struct json_ctx *c, const char *json, size_t len)
+{
+	jsmn_parser p;
+	int n;
+
+	jsmn_init(&p);
+	n = jsmn_parse(&p, json, len, tokens, MANIFEST_MAX_TOKENS);
+	if (n == JSMN_ERROR_NOMEM)
+		return json_fail(c, "too large: more than %d JSON tokens", MANIFEST_MAX_TOKENS);
+	if (n == JSMN_ERROR_PART)
+		return json_fail(c, "invalid JSON: the text ends inside a value");
+	if (n < 0)
+		return json_fail(c, "invalid JSON at byte %u", p.pos);
+	if (n == 0)
+		return json_fail(c, "empty: the manifest must be one JSON object");
+	c->tok = tokens;
+	c->ntok = n;
+	for (size_t i = (size_t)tokens[0].end; i < len; i++)
+		if (json[i] != ' ' && json[i] != '\n' && json[i] != '\r' && json[i] != '\t' &&
+		    json[i] != '\0')
+			return json_fail(c, "invalid JSON: more text after the object, at byte %zu",
+					 i);
+	return 0;
+}
+
+int manifest_parse(const char *json, size_t len, struct manifest *m, struct manifest_error *err)
+{
+	static const struct json_field fields[] = {
+		{"cores", parse_cores},
+		{"scheduler", parse_scheduler},
+		{"on_error", parse_on_error},
+		{"poweroff", parse_poweroff},
+		{"stats_interval_ms", parse_stats_interval},
+		{"vms", parse_vms},
+	};
+	struct json_ctx c = {.js = json, .err = err};
+
+	set_defaults(m);
+	if (tokenize(&c, json, len))
+		return -1;
+	if (c.tok[0].type != JSMN_OBJECT)
+		return json_fail(&c, "the manifest must be a JSON object");
+	return json_object(&c, 0, fields, ARRAY_SIZE(fields), m);
+}
+
+const char *manifest_role_name(enum manifest_role role)
+{
+	return (unsigned)role < ARRAY_SIZE(role_names) ? role_names[role] : "?";
+}
+
+enum manifest_role manifest_cpu_role(const struct manifest *m, uint32_t cpu)
+{
+	if (cpu >= MANIFEST_MAX_CPUS || !m->cpu_listed[cpu])
+		return MANIFEST_ROLE_REGULAR;
+	return (enum manifest_role)m->cpu_role[cpu];
+}
