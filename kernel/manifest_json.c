@@ -60,6 +60,77 @@ int json_skip(const struct json_ctx *c, int tok)
 	return next;
 }
 
+/* A token's text span; jsmn leaves the quotes out of a string's. */
+static int span_start(const struct json_ctx *c, int tok)
+{
+	return c->tok[tok].start - (c->tok[tok].type == JSMN_STRING);
+}
+
+static int span_end(const struct json_ctx *c, int tok)
+{
+	return c->tok[tok].end + (c->tok[tok].type == JSMN_STRING);
+}
+
+/* Between `from` and `to` there must be only white space around exactly one
+ * `sep` (or nothing, when sep is 0). */
+static int check_gap(struct json_ctx *c, int from, int to, char sep)
+{
+	bool seen = false;
+
+	for (int i = from; i < to; i++) {
+		char ch = c->js[i];
+
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
+			continue;
+		if (ch != sep || seen)
+			return json_fail(c, "invalid JSON at byte %d: unexpected '%c'", i, ch);
+		seen = true;
+	}
+	if (sep && !seen)
+		return json_fail(c, "invalid JSON at byte %d: '%c' expected", to, sep);
+	return 0;
+}
+
+/* jsmn's strict mode still takes any word starting like a literal
+ * ("nope"); a primitive must be true, false, null or a number (RFC 8259 §3). */
+static int check_primitive(struct json_ctx *c, int tok)
+{
+	const jsmntok_t *t = &c->tok[tok];
+	const char *p = c->js + t->start;
+	int n = t->end - t->start;
+
+	if ((n == 4 && (!memcmp(p, "true", 4) || !memcmp(p, "null", 4))) ||
+	    (n == 5 && !memcmp(p, "false", 5)))
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (!strchr("0123456789+-.eE", p[i]) || (i == 0 && !strchr("-0123456789", p[i])))
+			return json_fail(c, "invalid JSON at byte %d: \"%.*s\" is not a value",
+					 t->start, n, p);
+	return 0;
+}
+
+int json_check_separators(struct json_ctx *c, int tok)
+{
+	const jsmntok_t *t = &c->tok[tok];
+	int children = t->type == JSMN_OBJECT ? 2 * t->size : t->type == JSMN_ARRAY ? t->size : 0;
+	int prev_end = t->start + 1, child = tok + 1;
+
+	for (int i = 0; i < children; i++) {
+		char sep = i == 0 ? 0 : (t->type == JSMN_OBJECT && i % 2) ? ':' : ',';
+
+		if (check_gap(c, prev_end, span_start(c, child), sep) ||
+		    json_check_separators(c, child))
+			return -1;
+		prev_end = span_end(c, child);
+		child = t->type == JSMN_OBJECT && i % 2 == 0 ? child + 1 : json_skip(c, child);
+	}
+	if (children)
+		return check_gap(c, prev_end, t->end - 1, 0);
+	if (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY)
+		return check_gap(c, t->start + 1, t->end - 1, 0);
+	return t->type == JSMN_PRIMITIVE ? check_primitive(c, tok) : 0;
+}
+
 static bool token_is(const struct json_ctx *c, int tok, const char *s)
 {
 	const jsmntok_t *t = &c->tok[tok];

@@ -31,6 +31,8 @@ size_t json_path_push_index(struct json_ctx *c, int index);
 void json_path_pop(struct json_ctx *c, size_t saved);
 /* Index of the token after the value at `tok` and everything inside it. */
 int json_skip(const struct json_ctx *c, int tok);
+/* jsmn lets a missing or extra comma ("[1,]") through: check every gap. */
+int json_check_separators(struct json_ctx *c, int tok);
 /* Reads an object whose members must all be in `fields`, none twice. */
 int json_object(struct json_ctx *c, int tok, const struct json_field *fields, size_t n, void *obj);
 int json_array(struct json_ctx *c, int tok, int max, int *count);

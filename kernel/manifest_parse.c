@@ -395,6 +395,8 @@ int manifest_parse(const char *json, size_t len, struct manifest *m, struct mani
 		return -1;
 	if (c.tok[0].type != JSMN_OBJECT)
 		return json_fail(&c, "the manifest must be a JSON object");
+	if (json_check_separators(&c, 0))
+		return -1;
 	return json_object(&c, 0, fields, ARRAY_SIZE(fields), m);
 }
 

@@ -99,7 +99,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 
 	va_copy(args, ap);
 	for (; *fmt; fmt++) {
-		int width = 0, left = 0, lng = 0;
+		int width = 0, left = 0, lng = 0, precision = -1;
 		char pad = ' ';
 
 		if (*fmt != '%') {
@@ -115,6 +115,15 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		for (; *fmt >= '0' && *fmt <= '9'; fmt++)
 			width = width * 10 + (*fmt - '0');
+		if (*fmt == '.') { /* precision: only meaningful for %s here */
+			precision = 0;
+			if (*++fmt == '*') {
+				precision = va_arg(args, int);
+				fmt++;
+			}
+			for (; *fmt >= '0' && *fmt <= '9'; fmt++)
+				precision = precision * 10 + (*fmt - '0');
+		}
 		for (; *fmt == 'l' || *fmt == 'z'; fmt++)
 			lng += *fmt == 'z' ? 2 : 1;
 		switch (*fmt) {
@@ -123,7 +132,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 
 			if (!s)
 				s = "(null)";
-			put_padded(&o, s, strlen(s), width, left, ' ');
+			put_padded(&o, s, precision < 0 ? strlen(s) : strnlen(s, (size_t)precision),
+				   width, left, ' ');
 			break;
 		}
 		case 'c':

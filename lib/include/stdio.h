@@ -1,6 +1,7 @@
 /* Freestanding subset of <stdio.h>: formatting into buffers only.
  * Supported conversions: %d %i %u %x %X %c %s %p %% with the l, ll and z
- * length modifiers, a field width and the 0 and - flags. */
+ * length modifiers, a field width, the 0 and - flags, and a precision (.N or
+ * .*) for %s. */
 #ifndef LIB_STDIO_H
 #define LIB_STDIO_H
 

@@ -1,0 +1,228 @@
+/* Manifest parsing and checks against a machine. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "kernel/manifest.h"
+
+static struct manifest m;
+static struct manifest_error err;
+
+static int parse(const char *json)
+{
+	memset(&err, 0, sizeof(err));
+	return manifest_parse(json, strlen(json), &m, &err);
+}
+
+static void expect_error(const char *json, const char *field, const char *reason_part)
+{
+	assert_int_equal(parse(json), -1);
+	assert_string_equal(err.field, field);
+	if (!strstr(err.reason, reason_part))
+		fail_msg("reason \"%s\" lacks \"%s\"", err.reason, reason_part);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("{}"), 0);
+	assert_int_equal(m.regular_slice_us, 30000);
+	assert_int_equal(m.turbo_slice_us, 100);
+	assert_true(m.turbo_preempt);
+	assert_int_equal(m.turbo_preempt_min_us, 20);
+	assert_int_equal(m.on_error, MANIFEST_ON_ERROR_HALT);
+	assert_int_equal(m.poweroff, MANIFEST_POWEROFF_NEVER);
+	assert_int_equal(m.nvms, 0);
+	assert_int_equal(manifest_cpu_role(&m, 5), MANIFEST_ROLE_REGULAR);
+}
+
+static const char *full =
+	"{ \"cores\": {\"regular\": [0, 2], \"turbo\": [1], \"io\": [3]},\n"
+	"  \"scheduler\": {\"regular_slice_us\": 20000, \"turbo_slice_us\": 200,\n"
+	"                \"turbo_preempt\": false, \"turbo_preempt_min_us\": 50},\n"
+	"  \"on_error\": \"skip_invalid_vms\", \"poweroff\": \"after_boot\",\n"
+	"  \"stats_interval_ms\": 500,\n"
+	"  \"vms\": [ {\"name\": \"web\", \"memory_mib\": 64, \"vcpus\": 2, \"turbo_vcpu\": true,\n"
+	"             \"weight\": 512, \"image\": \"guest-shim\", \"cmdline\": \"workload=spin n=3\",\n"
+	"             \"devices\": [ {\"type\": \"virtio-blk\", \"backend\": \"ramdisk\", \"size_mib\": 8},\n"
+	"                           {\"type\": \"virtio-net\", \"switch\": \"br0\", \"mac\": "
+	"\"52:54:00:ab:CD:0f\"},\n"
+	"                           {\"type\": \"test-irq\"} ] },\n"
+	"           {\"name\": \"db\", \"memory_mib\": 32, \"image\": \"linux\"} ] }";
+
+static void test_full_manifest(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(full), 0);
+	assert_int_equal(manifest_cpu_role(&m, 0), MANIFEST_ROLE_REGULAR);
+	assert_int_equal(manifest_cpu_role(&m, 1), MANIFEST_ROLE_TURBO);
+	assert_int_equal(manifest_cpu_role(&m, 3), MANIFEST_ROLE_IO);
+	assert_string_equal(manifest_role_name(MANIFEST_ROLE_IO), "io");
+	assert_int_equal(m.regular_slice_us, 20000);
+	assert_int_equal(m.turbo_slice_us, 200);
+	assert_false(m.turbo_preempt);
+	assert_int_equal(m.turbo_preempt_min_us, 50);
+	assert_int_equal(m.on_error, MANIFEST_ON_ERROR_SKIP_INVALID_VMS);
+	assert_int_equal(m.poweroff, MANIFEST_POWEROFF_AFTER_BOOT);
+	assert_int_equal(m.nvms, 2);
+	assert_string_equal(m.vms[0].name, "web");
+	assert_int_equal(m.vms[0].vcpus, 2);
+	assert_true(m.vms[0].turbo_vcpu);
+	assert_int_equal(m.vms[0].weight, 512);
+	assert_string_equal(m.vms[0].cmdline, "workload=spin n=3");
+	assert_int_equal(m.vms[0].ndevices, 3);
+	assert_int_equal(m.vms[0].devices[0].type, MANIFEST_DEVICE_VIRTIO_BLK);
+	assert_int_equal(m.vms[0].devices[0].size_mib, 8);
+	assert_string_equal(m.vms[0].devices[1].switch_name, "br0");
+	assert_int_equal(m.vms[0].devices[1].mac[3], 0xab);
+	assert_int_equal(m.vms[0].devices[1].mac[4], 0xcd);
+	assert_int_equal(m.vms[0].devices[2].type, MANIFEST_DEVICE_TEST_IRQ);
+	assert_int_equal(m.vms[1].vcpus, 1);   /* default */
+	assert_int_equal(m.vms[1].weight, 256); /* default */
+	assert_false(m.vms[1].turbo_vcpu);
+}
+
+static void test_syntax_errors(void **state)
+{
+	(void)state;
+	expect_error("", "(top level)", "empty");
+	expect_error("{", "(top level)", "ends inside");
+	expect_error("{\"vms\": [1,]}", "(top level)", "invalid JSON");
+	expect_error("{\"vms\": [] \"poweroff\": \"never\"}", "(top level)", "invalid JSON");
+	expect_error("{\"vms\": [],}", "(top level)", "invalid JSON");
+	expect_error("{} []", "(top level)", "more text");
+	expect_error("{} x", "(top level)", "invalid JSON at byte 3");
+	expect_error("[]", "(top level)", "must be a JSON object");
+	expect_error("{\"poweroff\": never}", "(top level)", "invalid JSON");
+}
+
+static void test_field_errors(void **state)
+{
+	(void)state;
+	expect_error("{\"colour\": 1}", "colour", "unknown field");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 1, \"image\": \"x\", \"y\": 1}]}",
+		     "vms[0].y", "unknown field");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": \"1\", \"image\": \"x\"}]}",
+		     "vms[0].memory_mib", "whole number");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 1.5, \"image\": \"x\"}]}",
+		     "vms[0].memory_mib", "whole number");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": -1, \"image\": \"x\"}]}",
+		     "vms[0].memory_mib", "whole number");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 99999999999999999999, "
+		     "\"image\": \"x\"}]}",
+		     "vms[0].memory_mib", "out of range");
+	expect_error("{\"scheduler\": {\"turbo_slice_us\": 0}}", "scheduler.turbo_slice_us",
+		     "out of range");
+	expect_error("{\"poweroff\": \"sometimes\"}", "poweroff", "must be one of");
+	expect_error("{\"cores\": {\"regular\": [0], \"io\": [0]}}", "cores.io[0]",
+		     "already given the role \"regular\"");
+	expect_error("{\"cores\": {\"turbo\": [64]}}", "cores.turbo[0]", "out of range");
+	expect_error("{\"cores\": []}", "cores", "must be an object");
+	expect_error("{\"poweroff\": \"never\", \"poweroff\": \"never\"}", "poweroff", "twice");
+	expect_error("{\"vms\": [{\"memory_mib\": 1, \"image\": \"x\"}]}", "vms[0]", "needs a");
+	expect_error("{\"vms\": [{\"name\": \"a b\", \"memory_mib\": 1, \"image\": \"x\"}]}",
+		     "vms[0].name", "character");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 1, \"image\": \"x\"}, "
+		     "{\"name\": \"a\", \"memory_mib\": 1, \"image\": \"x\"}]}",
+		     "vms[1].name", "already used by vms[0]");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 1, \"image\": \"x\", "
+		     "\"devices\": [{\"type\": \"test-irq\", \"switch\": \"br0\"}]}]}",
+		     "vms[0].devices[0]", "does not apply");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 1, \"image\": \"x\", "
+		     "\"devices\": [{\"type\": \"virtio-net\", \"mac\": \"01:00:00:00:00:00\", "
+		     "\"switch\": \"s\"}]}]}",
+		     "vms[0].devices[0].mac", "multicast");
+}
+
+static const char *const modules[] = {"manifest", "guest-shim"};
+
+static int check(const char *json, uint32_t ncpus, uint64_t free_mib,
+		 struct manifest_error *errs, bool *may_boot)
+{
+	struct manifest_platform p = {ncpus, free_mib << 20, 2, modules};
+
+	assert_int_equal(parse(json), 0);
+	return manifest_check_platform(&m, &p, errs, 8, may_boot);
+}
+
+static void test_platform_checks(void **state)
+{
+	struct manifest_error errs[8];
+	bool ok;
+
+	(void)state;
+	assert_int_equal(check("{\"cores\": {\"regular\": [0], \"turbo\": [7]}}", 4, 100, errs, &ok),
+			 1);
+	assert_false(ok);
+	assert_string_equal(errs[0].field, "cores.turbo[0]");
+	assert_int_equal(errs[0].vm, -1);
+
+	/* memory counted in VM order: the second one no longer fits */
+	const char *two = "{\"vms\": [{\"name\": \"a\", \"memory_mib\": 60, \"image\": "
+			  "\"guest-shim\"}, {\"name\": \"b\", \"memory_mib\": 60, \"image\": "
+			  "\"guest-shim\"}]}";
+	assert_int_equal(check(two, 1, 100, errs, &ok), 1);
+	assert_false(ok);
+	assert_string_equal(errs[0].field, "vms[1].memory_mib");
+	assert_int_equal(errs[0].vm, 1);
+	assert_true(m.vms[0].valid);
+	assert_false(m.vms[1].valid);
+	assert_int_equal(check(two, 1, 120, errs, &ok), 0);
+	assert_true(ok);
+
+	const char *img = "{\"on_error\": \"skip_invalid_vms\", \"vms\": [{\"name\": \"a\", "
+			  "\"memory_mib\": 1, \"image\": \"nope\"}, {\"name\": \"b\", "
+			  "\"memory_mib\": 1, \"image\": \"guest-shim\", \"turbo_vcpu\": true}]}";
+	assert_int_equal(check(img, 2, 100, errs, &ok), 2);
+	assert_true(ok); /* skip_invalid_vms: boots with no valid VM at all */
+	assert_string_equal(errs[0].field, "vms[0].image");
+	assert_string_equal(errs[1].field, "vms[1].turbo_vcpu");
+
+	/* every CPU turbo: vCPUs have nowhere to run */
+	assert_int_equal(check("{\"cores\": {\"turbo\": [0]}, \"vms\": [{\"name\": \"a\", "
+			       "\"memory_mib\": 1, \"image\": \"guest-shim\"}]}",
+			       1, 100, errs, &ok),
+			 1);
+	assert_string_equal(errs[0].field, "vms[0].vcpus");
+}
+
+/* Truncated and mutated manifests: never a crash (ASan/UBSan watch), always
+ * a clean answer with a field and a reason on error. */
+static void test_robust_against_garbage(void **state)
+{
+	size_t len = strlen(full);
+	char *buf = malloc(len + 1);
+
+	(void)state;
+	srand(12345);
+	for (size_t cut = 0; cut < len; cut++) {
+		memcpy(buf, full, cut);
+		buf[cut] = '\0';
+		if (manifest_parse(buf, cut, &m, &err))
+			assert_true(err.field[0] && err.reason[0]);
+	}
+	for (int round = 0; round < 20000; round++) {
+		memcpy(buf, full, len + 1);
+		for (int k = 0; k < 1 + rand() % 4; k++)
+			buf[rand() % len] = (char)(rand() % 256);
+		if (manifest_parse(buf, len, &m, &err))
+			assert_true(err.field[0] && err.reason[0]);
+	}
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_full_manifest),
+		cmocka_unit_test(test_syntax_errors),  cmocka_unit_test(test_field_errors),
+		cmocka_unit_test(test_platform_checks), cmocka_unit_test(test_robust_against_garbage),
+	};
+
+	return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);
+}
