@@ -29,7 +29,7 @@ HCFLAGS   := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -I$(BUILD)/include -DHO
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all iso run test lint unit integration bench deps clean guests
+.PHONY: all iso run test lint unit unit-bins bench bench-bins deps clean guests
 all: $(BUILD)/corevisor.elf guests
 
 deps:
@@ -65,6 +65,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(HOST_SRCS) $(BUILD)/include/jsmn.h
 	@mkdir -p $(@D)
 	$(CC) $(HCFLAGS) -o $@ $< $(HOST_SRCS) -lcmocka
 
+unit-bins: $(UNIT_BINS)
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
 

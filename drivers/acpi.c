@@ -7,8 +7,8 @@
 #include "drivers/acpi_internal.h"
 
 #define EBDA_SEGMENT_PTR 0x40e
-#define BIOS_AREA_START  0xe0000
-#define BIOS_AREA_END    0x100000
+#define BIOS_AREA_START	 0xe0000
+#define BIOS_AREA_END	 0x100000
 #define MAX_TABLE_LENGTH (16u << 20)
 
 struct walk {
@@ -61,8 +61,8 @@ static const struct acpi_sdt_header *map_table(struct walk *w, uint64_t phys, co
 	const struct acpi_sdt_header *h = w->map(phys, sizeof(*h));
 
 	if (!h) {
-		snprintf(w->err, w->errlen, "%s at 0x%llx is outside mapped memory", sig ? sig : "table",
-			 (unsigned long long)phys);
+		snprintf(w->err, w->errlen, "%s at 0x%llx is outside mapped memory",
+			 sig ? sig : "table", (unsigned long long)phys);
 		return NULL;
 	}
 	if (sig && memcmp(h->signature, sig, 4)) {
@@ -87,6 +87,7 @@ static const struct acpi_sdt_header *map_table(struct walk *w, uint64_t phys, co
 /* The root table's entries: 64-bit in the XSDT, 32-bit in the RSDT. */
 struct root {
 	const struct acpi_sdt_header *table;
+	uint64_t phys;
 	unsigned entry_size;
 	unsigned count;
 };
@@ -96,6 +97,7 @@ static int map_root(struct walk *w, const struct acpi_rsdp *r, struct root *root
 	bool xsdt = r->revision >= 2 && r->xsdt_address;
 	uint64_t phys = xsdt ? r->xsdt_address : r->rsdt_address;
 
+	root->phys = phys;
 	root->table = map_table(w, phys, xsdt ? ACPI_SIG_XSDT : ACPI_SIG_RSDT);
 	if (!root->table)
 		return -1;
@@ -132,6 +134,7 @@ int acpi_for_each_table(const void *rsdp, acpi_map_fn map,
 
 	if (!rsdp_valid(rsdp) || map_root(&w, rsdp, &root))
 		return -1;
+	fn(root.table, root.phys, ctx);
 	for (unsigned i = 0; i < root.count; i++) {
 		uint64_t phys = root_entry(&root, i);
 		const struct acpi_sdt_header *t = map_table(&w, phys, NULL);
@@ -175,8 +178,7 @@ static int parse_table(struct walk *w, const struct acpi_sdt_header *t, uint64_t
 	return 0;
 }
 
-int acpi_parse(const void *rsdp, acpi_map_fn map, struct acpi_info *out, char *err,
-	       size_t errlen)
+int acpi_parse(const void *rsdp, acpi_map_fn map, struct acpi_info *out, char *err, size_t errlen)
 {
 	struct walk w = {map, err, errlen};
 	const struct acpi_rsdp *r = rsdp;

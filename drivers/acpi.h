@@ -10,9 +10,9 @@
 
 #include "drivers/acpi_tables.h"
 
-#define ACPI_MAX_CPUS      64
-#define ACPI_MAX_IOAPICS   8
-#define ACPI_MAX_OVERRIDES 16
+#define ACPI_MAX_CPUS	   64u
+#define ACPI_MAX_IOAPICS   8u
+#define ACPI_MAX_OVERRIDES 16u
 
 /* Returns a pointer to `len` readable bytes at physical `phys`, or NULL. */
 typedef const void *(*acpi_map_fn)(uint64_t phys, size_t len);
@@ -64,9 +64,8 @@ struct acpi_info {
 uint64_t acpi_find_rsdp(acpi_map_fn map);
 /* Fills `out` from the tables under `rsdp`; 0, or -1 with a message in err
  * that names the table and the problem. */
-int acpi_parse(const void *rsdp, acpi_map_fn map, struct acpi_info *out, char *err,
-	       size_t errlen);
-/* Calls fn for every valid table the RSDT/XSDT lists, and for the DSDT. */
+int acpi_parse(const void *rsdp, acpi_map_fn map, struct acpi_info *out, char *err, size_t errlen);
+/* Calls fn for the RSDT/XSDT, every valid table it lists, and the DSDT. */
 int acpi_for_each_table(const void *rsdp, acpi_map_fn map,
 			void (*fn)(const struct acpi_sdt_header *t, uint64_t phys, void *ctx),
 			void *ctx);

@@ -63,7 +63,7 @@ bool acpi_find_s5(const uint8_t *aml, size_t len, uint8_t *slp_typa, uint8_t *sl
 		if (q >= end || *q != AML_PACKAGE_OP || q + 1 >= end)
 			continue;
 		q += 1 + aml_pkg_length_size(q[1]); /* PkgLength */
-		q++;                                /* NumElements */
+		q++;				    /* NumElements */
 		q = aml_small_int(q, end, slp_typa);
 		if (q && aml_small_int(q, end, slp_typb))
 			return true;

@@ -6,8 +6,7 @@
 
 #include "drivers/acpi.h"
 
-int acpi_parse_madt(const struct acpi_madt *madt, struct acpi_info *out, char *err,
-		    size_t errlen);
+int acpi_parse_madt(const struct acpi_madt *madt, struct acpi_info *out, char *err, size_t errlen);
 void acpi_parse_fadt(const struct acpi_fadt *fadt, struct acpi_info *out);
 
 #endif

@@ -12,8 +12,7 @@ static bool cpu_usable(uint32_t flags)
 	return flags & (ACPI_MADT_ENABLED | ACPI_MADT_ONLINE_CAPABLE);
 }
 
-static int add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid, char *err,
-		   size_t errlen)
+static int add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid, char *err, size_t errlen)
 {
 	if (out->ncpus == ACPI_MAX_CPUS) {
 		snprintf(err, errlen, "MADT lists more than %u CPUs (ACPI_MAX_CPUS)",
@@ -83,8 +82,7 @@ static int parse_entry(const struct acpi_madt_entry *e, struct acpi_info *out, c
 	}
 }
 
-int acpi_parse_madt(const struct acpi_madt *madt, struct acpi_info *out, char *err,
-		    size_t errlen)
+int acpi_parse_madt(const struct acpi_madt *madt, struct acpi_info *out, char *err, size_t errlen)
 {
 	const uint8_t *p = (const uint8_t *)(madt + 1);
 	const uint8_t *end = (const uint8_t *)madt + madt->header.length;

@@ -98,7 +98,7 @@ struct acpi_fadt {
 	uint64_t x_dsdt;
 } __attribute__((packed));
 
-#define ACPI_FADT_TMR_VAL_EXT (1u << 8)  /* PM timer is 32 bits wide */
+#define ACPI_FADT_TMR_VAL_EXT	(1u << 8) /* PM timer is 32 bits wide */
 #define ACPI_FADT_RESET_REG_SUP (1u << 10)
 
 struct acpi_madt {
@@ -114,13 +114,13 @@ struct acpi_madt_entry {
 	uint8_t length;
 } __attribute__((packed));
 
-#define ACPI_MADT_LAPIC          0
-#define ACPI_MADT_IOAPIC         1
-#define ACPI_MADT_ISO            2
+#define ACPI_MADT_LAPIC		 0
+#define ACPI_MADT_IOAPIC	 1
+#define ACPI_MADT_ISO		 2
 #define ACPI_MADT_LAPIC_OVERRIDE 5
-#define ACPI_MADT_X2APIC         9
+#define ACPI_MADT_X2APIC	 9
 
-#define ACPI_MADT_ENABLED        1u
+#define ACPI_MADT_ENABLED	 1u
 #define ACPI_MADT_ONLINE_CAPABLE 2u
 
 struct acpi_madt_lapic {
@@ -161,11 +161,11 @@ struct acpi_madt_x2apic {
 } __attribute__((packed));
 
 /* AML opcodes met on the way to \_S5's package (ACPI 6.5 §20.2). */
-#define AML_NAME_OP    0x08
-#define AML_ZERO_OP    0x00
-#define AML_ONE_OP     0x01
+#define AML_NAME_OP	0x08
+#define AML_ZERO_OP	0x00
+#define AML_ONE_OP	0x01
 #define AML_BYTE_PREFIX 0x0a
-#define AML_PACKAGE_OP 0x12
-#define AML_ROOT_CHAR  '\\'
+#define AML_PACKAGE_OP	0x12
+#define AML_ROOT_CHAR	'\\'
 
 #endif

@@ -16,11 +16,11 @@
 #define UART_MCR 4 /* modem control */
 #define UART_LSR 5 /* line status */
 
-#define UART_LCR_8N1  0x03
-#define UART_LCR_DLAB 0x80
+#define UART_LCR_8N1	      0x03
+#define UART_LCR_DLAB	      0x80
 #define UART_FCR_ENABLE_CLEAR 0x07
 #define UART_MCR_DTR_RTS_OUT2 0x0b
-#define UART_LSR_THRE 0x20
+#define UART_LSR_THRE	      0x20
 
 #define UART_CLOCK_HZ 1843200
 

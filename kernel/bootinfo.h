@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define BOOT_MAX_RANGES  128
-#define BOOT_MAX_MODULES 16
+#define BOOT_MAX_RANGES	     128
+#define BOOT_MAX_MODULES     16
 #define BOOT_MODULE_NAME_MAX 32
-#define BOOT_CMDLINE_MAX 256
+#define BOOT_CMDLINE_MAX     256
 
 struct boot_range {
 	uint64_t base, len;
@@ -17,8 +17,8 @@ struct boot_range {
 
 struct boot_module {
 	char name[BOOT_MODULE_NAME_MAX]; /* first word of the module's command line */
-	const char *args;                /* the rest of it, inside the boot information */
-	uint64_t start, end;             /* physical */
+	const char *args;		 /* the rest of it, inside the boot information */
+	uint64_t start, end;		 /* physical */
 };
 
 struct boot_info {

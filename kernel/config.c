@@ -10,7 +10,7 @@
 #include "kernel/manifest.h"
 #include "kernel/mem.h"
 
-#define MANIFEST_MODULE "manifest"
+#define MANIFEST_MODULE	    "manifest"
 #define MAX_REPORTED_ERRORS 16
 
 static struct manifest manifest;
@@ -87,8 +87,8 @@ bool config_load(const struct boot_info *bi)
 	for (unsigned i = 0; i < bi->n_modules; i++)
 		names[i] = bi->modules[i].name;
 	mem_get_stats(&mem);
-	platform = (struct manifest_platform){cpu_count, mem.free_pages * PAGE_SIZE,
-					      bi->n_modules, names};
+	platform = (struct manifest_platform){cpu_count, mem.free_pages * PAGE_SIZE, bi->n_modules,
+					      names};
 	n = manifest_check_platform(&manifest, &platform, errs, MAX_REPORTED_ERRORS, &may_boot);
 	if (n > MAX_REPORTED_ERRORS)
 		n = MAX_REPORTED_ERRORS;

@@ -22,8 +22,8 @@
 #include "kernel/platform.h"
 #include "kernel/selftest.h"
 
-#define COREVISOR_VERSION "0.1.0"
-#define TIMER_SELFTEST_US 500
+#define COREVISOR_VERSION    "0.1.0"
+#define TIMER_SELFTEST_US    500
 #define AP_REPORT_TIMEOUT_US 2000000
 
 static volatile uint32_t cpus_reported;

@@ -8,14 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MANIFEST_MAX_CPUS       64
-#define MANIFEST_MAX_VMS        16
-#define MANIFEST_MAX_VCPUS      8
-#define MANIFEST_MAX_DEVICES    8
-#define MANIFEST_NAME_MAX       31  /* VM, image and switch names */
-#define MANIFEST_CMDLINE_MAX    255
+#define MANIFEST_MAX_CPUS	64
+#define MANIFEST_MAX_VMS	16
+#define MANIFEST_MAX_VCPUS	8
+#define MANIFEST_MAX_DEVICES	8
+#define MANIFEST_NAME_MAX	31 /* VM, image and switch names */
+#define MANIFEST_CMDLINE_MAX	255
 #define MANIFEST_MAX_MEMORY_MIB (1u << 20)
-#define MANIFEST_MAX_TOKENS     1024
+#define MANIFEST_MAX_TOKENS	1024
 
 enum manifest_role { MANIFEST_ROLE_REGULAR, MANIFEST_ROLE_TURBO, MANIFEST_ROLE_IO };
 enum manifest_on_error { MANIFEST_ON_ERROR_HALT, MANIFEST_ON_ERROR_SKIP_INVALID_VMS };
@@ -32,9 +32,9 @@ enum manifest_device_type {
 
 struct manifest_device {
 	enum manifest_device_type type;
-	uint32_t size_mib;                   /* virtio-blk */
+	uint32_t size_mib;			 /* virtio-blk */
 	char switch_name[MANIFEST_NAME_MAX + 1]; /* virtio-net */
-	uint8_t mac[6];                      /* virtio-net */
+	uint8_t mac[6];				 /* virtio-net */
 	bool has_mac;
 };
 
@@ -53,7 +53,7 @@ struct manifest_vm {
 
 struct manifest {
 	bool cpu_listed[MANIFEST_MAX_CPUS];
-	uint8_t cpu_role[MANIFEST_MAX_CPUS]; /* enum manifest_role; unlisted: regular */
+	uint8_t cpu_role[MANIFEST_MAX_CPUS];	 /* enum manifest_role; unlisted: regular */
 	uint8_t cpu_list_pos[MANIFEST_MAX_CPUS]; /* index in its role list, for errors */
 	uint32_t regular_slice_us;
 	uint32_t turbo_slice_us;
@@ -67,9 +67,9 @@ struct manifest {
 };
 
 struct manifest_error {
-	char field[96];   /* a JSON path: "vms[1].memory_mib", "cores.turbo[0]" */
+	char field[96]; /* a JSON path: "vms[1].memory_mib", "cores.turbo[0]" */
 	char reason[160];
-	int vm;           /* the VM it makes invalid, or -1 for the whole manifest */
+	int vm; /* the VM it makes invalid, or -1 for the whole manifest */
 };
 
 /* The machine's facts the manifest is checked against. */

@@ -35,12 +35,11 @@ static void add_error(struct check *k, int vm, const char *field, const char *fm
 /* The JSON path that names `cpu`, like "cores.turbo[1]". */
 static void cpu_field(const struct manifest *m, uint32_t cpu, char *out, size_t size)
 {
-	snprintf(out, size, "cores.%s[%u]", manifest_role_name((enum manifest_role)m->cpu_role[cpu]),
-		 m->cpu_list_pos[cpu]);
+	snprintf(out, size, "cores.%s[%u]",
+		 manifest_role_name((enum manifest_role)m->cpu_role[cpu]), m->cpu_list_pos[cpu]);
 }
 
-static void check_cpus(const struct manifest *m, const struct manifest_platform *p,
-		       struct check *k)
+static void check_cpus(const struct manifest *m, const struct manifest_platform *p, struct check *k)
 {
 	for (uint32_t cpu = p->ncpus; cpu < MANIFEST_MAX_CPUS; cpu++) {
 		char field[32];
@@ -91,8 +90,8 @@ static void check_vm(struct manifest *m, int i, const struct manifest_platform *
 	}
 	if (v->turbo_vcpu && !has_core(m, p->ncpus, MANIFEST_ROLE_TURBO)) {
 		snprintf(field, sizeof(field), "vms[%d].turbo_vcpu", i);
-		add_error(k, i, field, "VM \"%s\" asks for a turbo vCPU but no CPU has the role turbo",
-			  v->name);
+		add_error(k, i, field,
+			  "VM \"%s\" asks for a turbo vCPU but no CPU has the role turbo", v->name);
 	}
 	if (!has_core(m, p->ncpus, MANIFEST_ROLE_REGULAR)) {
 		snprintf(field, sizeof(field), "vms[%d].vcpus", i);

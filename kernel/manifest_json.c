@@ -26,7 +26,7 @@ static size_t path_append(struct json_ctx *c, const char *fmt, const char *s, in
 		  : snprintf(c->path + saved, sizeof(c->path) - saved, fmt, i);
 
 	c->path_len = n < 0 || saved + (size_t)n >= sizeof(c->path) ? sizeof(c->path) - 1
-								  : saved + (size_t)n;
+								    : saved + (size_t)n;
 	return saved;
 }
 
@@ -203,7 +203,8 @@ int json_array(struct json_ctx *c, int tok, int max, int *count)
 	if (expect_type(c, tok, JSMN_ARRAY, "an array"))
 		return -1;
 	if (c->tok[tok].size > max)
-		return json_fail(c, "has %d entries, at most %d are allowed", c->tok[tok].size, max);
+		return json_fail(c, "has %d entries, at most %d are allowed", c->tok[tok].size,
+				 max);
 	*count = c->tok[tok].size;
 	return 0;
 }

@@ -220,13 +220,13 @@ static int check_device_fields(struct json_ctx *c, int tok, const struct manifes
 static int parse_device(struct json_ctx *c, int tok, struct manifest_device *d)
 {
 	static const struct json_field fields[] = {
-		{"type", parse_device_type}, {"backend", parse_backend},
+		{"type", parse_device_type},  {"backend", parse_backend},
 		{"size_mib", parse_size_mib}, {"switch", parse_switch},
 		{"mac", parse_mac},
 	};
 
 	memset(d, 0, sizeof(*d));
-	d->type = (enum manifest_device_type)-1;
+	d->type = (enum manifest_device_type) - 1;
 	d->size_mib = 16;
 	if (json_object(c, tok, fields, ARRAY_SIZE(fields), d))
 		return -1;
@@ -262,7 +262,8 @@ static int parse_vm_name(struct json_ctx *c, int tok, void *vm)
 
 static int parse_vm_memory(struct json_ctx *c, int tok, void *vm)
 {
-	return json_uint(c, tok, 1, MANIFEST_MAX_MEMORY_MIB, &((struct manifest_vm *)vm)->memory_mib);
+	return json_uint(c, tok, 1, MANIFEST_MAX_MEMORY_MIB,
+			 &((struct manifest_vm *)vm)->memory_mib);
 }
 
 static int parse_vm_vcpus(struct json_ctx *c, int tok, void *vm)

@@ -9,7 +9,7 @@
 struct boot_info;
 
 struct mem_stats {
-	uint64_t usable_bytes;   /* RAM the firmware lists as available */
+	uint64_t usable_bytes;	 /* RAM the firmware lists as available */
 	uint64_t reserved_bytes; /* of that, held by the hypervisor, loader, modules */
 	uint64_t free_pages;
 	unsigned regions;

@@ -17,7 +17,7 @@
 
 #define RSDP_V1_LENGTH 20
 #define RSDP_V2_LENGTH 36
-#define HEX_CHUNK 256 /* table bytes per console line of an acpi_dump */
+#define HEX_CHUNK      256 /* table bytes per console line of an acpi_dump */
 #define LOW_PAGE_FIRST 0x1000
 #define LOW_PAGE_LIMIT 0x100000
 
@@ -108,7 +108,8 @@ static uint64_t find_low_page(const struct boot_info *bi)
 		uint64_t end = bi->usable[i].base + bi->usable[i].len;
 
 		for (page = page < LOW_PAGE_FIRST ? LOW_PAGE_FIRST : page;
-		     page + PAGE_SIZE <= end && page + PAGE_SIZE <= LOW_PAGE_LIMIT; page += PAGE_SIZE)
+		     page + PAGE_SIZE <= end && page + PAGE_SIZE <= LOW_PAGE_LIMIT;
+		     page += PAGE_SIZE)
 			if (!page_is_reserved(bi, page))
 				return page;
 	}

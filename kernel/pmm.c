@@ -54,7 +54,8 @@ static bool overlaps(const struct pmm_range *r, size_t n, uint64_t base, uint64_
 /* The lowest page-aligned spot of `bytes` inside one usable range that no
  * reserved range touches. */
 static uint64_t find_bitmap_home(const struct pmm_range *usable, size_t n_usable,
-				 const struct pmm_range *reserved, size_t n_reserved, uint64_t bytes)
+				 const struct pmm_range *reserved, size_t n_reserved,
+				 uint64_t bytes)
 {
 	for (size_t i = 0; i < n_usable; i++) {
 		uint64_t end = page_down(usable[i].base + usable[i].len) * PMM_PAGE_SIZE;

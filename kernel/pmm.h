@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PMM_PAGE_SIZE  4096ull
-#define PMM_NO_MEMORY  (~0ull)
+#define PMM_PAGE_SIZE 4096ull
+#define PMM_NO_MEMORY (~0ull)
 
 struct pmm_range {
 	uint64_t base, len;
@@ -20,15 +20,15 @@ struct pmm {
 	uint64_t *bitmap;     /* bit set = page free */
 	uint64_t npages;      /* frames covered by the bitmap */
 	uint64_t usable;      /* frames the memory map lists as usable */
-	uint64_t free;        /* frames free now */
-	uint64_t hint;        /* a word index to start searching at */
+	uint64_t free;	      /* frames free now */
+	uint64_t hint;	      /* a word index to start searching at */
 	uint64_t bitmap_phys; /* where the bitmap itself lives */
 };
 
 enum pmm_status {
 	PMM_OK = 0,
-	PMM_ERR_NO_ROOM = -1,   /* no usable place for the bitmap */
-	PMM_ERR_RANGE = -2,     /* an address outside the managed memory */
+	PMM_ERR_NO_ROOM = -1, /* no usable place for the bitmap */
+	PMM_ERR_RANGE = -2,   /* an address outside the managed memory */
 	PMM_ERR_NOT_ALLOCATED = -3,
 };
 

@@ -4,8 +4,8 @@
 
 #include "arch/x86_64/gdt.h"
 
-#define SEG_CODE64 0x00af9a000000ffffull /* present, DPL0, execute/read, L=1 */
-#define SEG_DATA   0x00cf92000000ffffull /* present, DPL0, read/write */
+#define SEG_CODE64	    0x00af9a000000ffffull /* present, DPL0, execute/read, L=1 */
+#define SEG_DATA	    0x00cf92000000ffffull /* present, DPL0, read/write */
 #define SEG_TSS64_AVAILABLE 0x9ull
 
 struct gdt_ptr {
@@ -20,7 +20,8 @@ static void gdt_set_tss(struct gdt *gdt, const struct tss *tss)
 	uint64_t limit = sizeof(*tss) - 1;
 
 	gdt->entry[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (SEG_TSS64_AVAILABLE << 40) |
-			(1ull << 47) | (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+			(1ull << 47) | (((limit >> 16) & 0xf) << 48) |
+			(((base >> 24) & 0xff) << 56);
 	gdt->entry[4] = base >> 32;
 }
 

@@ -8,10 +8,10 @@
 #define GDT_SEL_DATA 0x10
 #define GDT_SEL_TSS  0x18
 
-#define IST_DOUBLE_FAULT 1
-#define IST_NMI          2
+#define IST_DOUBLE_FAULT  1
+#define IST_NMI		  2
 #define IST_MACHINE_CHECK 3
-#define IST_STACK_SIZE   4096
+#define IST_STACK_SIZE	  4096
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>

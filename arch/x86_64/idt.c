@@ -5,8 +5,8 @@
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/trap.h"
 
-#define ISR_STUB_SIZE   16
-#define GATE_INTERRUPT  0x8e /* present, DPL0, 64-bit interrupt gate */
+#define ISR_STUB_SIZE  16
+#define GATE_INTERRUPT 0x8e /* present, DPL0, 64-bit interrupt gate */
 
 struct idt_gate {
 	uint16_t offset_lo;

@@ -54,8 +54,8 @@ static uint32_t x2apic_id(void)
 
 static const struct lapic_ops xapic_ops = {"xapic", xapic_read, xapic_write, xapic_send_icr,
 					   xapic_id};
-static const struct lapic_ops x2apic_ops = {"x2apic", x2apic_read, x2apic_write,
-					    x2apic_send_icr, x2apic_id};
+static const struct lapic_ops x2apic_ops = {"x2apic", x2apic_read, x2apic_write, x2apic_send_icr,
+					    x2apic_id};
 static const struct lapic_ops *lapic = &xapic_ops;
 
 void lapic_init_bsp(uint64_t xapic_phys)
@@ -114,8 +114,8 @@ void lapic_send_ipi(uint32_t dest, uint8_t vector)
 
 void lapic_send_init(uint32_t dest)
 {
-	lapic->send_icr(dest, APIC_ICR_DELIVERY_INIT | APIC_ICR_LEVEL_ASSERT |
-				      APIC_ICR_TRIGGER_LEVEL);
+	lapic->send_icr(dest,
+			APIC_ICR_DELIVERY_INIT | APIC_ICR_LEVEL_ASSERT | APIC_ICR_TRIGGER_LEVEL);
 }
 
 void lapic_send_startup(uint32_t dest, uint8_t page)

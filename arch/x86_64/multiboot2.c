@@ -71,7 +71,7 @@ const char *multiboot2_parse(uint64_t magic, uint64_t mbi_phys, struct boot_info
 		return "not started by a multiboot2 loader (bad magic in EAX)";
 	memset(bi, 0, sizeof(*bi));
 	add_range(bi->reserved, &bi->n_reserved, virt_to_phys(__image_start),
-		  (uint64_t)(__image_end - __image_start));
+		  (uintptr_t)__image_end - (uintptr_t)__image_start);
 	add_range(bi->reserved, &bi->n_reserved, mbi_phys, info->total_size);
 
 	while (p + sizeof(struct mb2_tag) <= end) {

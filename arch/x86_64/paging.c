@@ -12,13 +12,13 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/regs.h"
 
-#define PTE_P     0x001ull
-#define PTE_W     0x002ull
-#define PTE_PS    0x080ull
-#define PTE_ADDR  0x000ffffffffff000ull
-#define GIB       (1ull << 30)
+#define PTE_P		0x001ull
+#define PTE_W		0x002ull
+#define PTE_PS		0x080ull
+#define PTE_ADDR	0x000ffffffffff000ull
+#define GIB		(1ull << 30)
 #define BOOT_MAPPED_END (4 * GIB)
-#define PD_POOL_GIB 60 /* without 1 GiB pages: 4 + 60 GiB of direct map */
+#define PD_POOL_GIB	60 /* without 1 GiB pages: 4 + 60 GiB of direct map */
 #define PML4_DIRECT_MAP 256
 
 extern uint64_t boot_pml4[512];

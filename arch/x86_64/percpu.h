@@ -12,7 +12,7 @@
 
 struct cpu {
 	struct cpu *self; /* must stay first: this_cpu() reads %gs:0 */
-	uint32_t index;   /* logical id: 0 is the boot CPU, then MADT order */
+	uint32_t index;	  /* logical id: 0 is the boot CPU, then MADT order */
 	uint32_t apic_id;
 	uint64_t stack_top;
 	volatile bool online;

@@ -9,9 +9,9 @@
 #define PIC2_DATA 0xa1
 
 #define PIC_ICW1_INIT_ICW4 0x11 /* edge triggered, cascade, ICW4 follows */
-#define PIC_ICW4_8086      0x01
-#define PIC_CASCADE_IRQ    2
-#define PIC_VECTOR_BASE    0x20 /* out of the exception range, then masked */
+#define PIC_ICW4_8086	   0x01
+#define PIC_CASCADE_IRQ	   2
+#define PIC_VECTOR_BASE	   0x20 /* out of the exception range, then masked */
 
 void pic8259_disable(void);
 

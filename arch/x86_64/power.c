@@ -8,14 +8,14 @@
 #include "arch/x86_64/tsc.h"
 #include "drivers/acpi.h"
 
-#define PM1_CNT_SCI_EN     (1u << 0)
+#define PM1_CNT_SCI_EN	      (1u << 0)
 #define PM1_CNT_SLP_TYP_SHIFT 10
-#define PM1_CNT_SLP_EN     (1u << 13)
+#define PM1_CNT_SLP_EN	      (1u << 13)
 
-#define QEMU_DEBUG_EXIT_PORT 0xf4
-#define BOCHS_SHUTDOWN_PORT  0x8900
+#define QEMU_DEBUG_EXIT_PORT   0xf4
+#define BOCHS_SHUTDOWN_PORT    0x8900
 #define ACPI_ENABLE_TIMEOUT_US 100000
-#define POWER_OFF_SETTLE_US 20000
+#define POWER_OFF_SETTLE_US    20000
 
 static const struct acpi_info *acpi;
 
@@ -44,8 +44,7 @@ static void acpi_sleep_s5(void)
 	acpi_enter_acpi_mode();
 	outw(acpi->pm1a_cnt, (acpi->s5_slp_typa << PM1_CNT_SLP_TYP_SHIFT) | PM1_CNT_SLP_EN);
 	if (acpi->pm1b_cnt)
-		outw(acpi->pm1b_cnt,
-		     (acpi->s5_slp_typb << PM1_CNT_SLP_TYP_SHIFT) | PM1_CNT_SLP_EN);
+		outw(acpi->pm1b_cnt, (acpi->s5_slp_typb << PM1_CNT_SLP_TYP_SHIFT) | PM1_CNT_SLP_EN);
 	tsc_delay_us(POWER_OFF_SETTLE_US);
 }
 

@@ -16,27 +16,27 @@
 
 #define MSR_IA32_APIC_BASE    0x0000001b
 #define MSR_IA32_TSC_DEADLINE 0x000006e0
-#define MSR_EFER              0xc0000080
-#define MSR_FS_BASE           0xc0000100
-#define MSR_GS_BASE           0xc0000101
+#define MSR_EFER	      0xc0000080
+#define MSR_FS_BASE	      0xc0000100
+#define MSR_GS_BASE	      0xc0000101
 
 #define EFER_SCE (1 << 0)
 #define EFER_LME (1 << 8)
 #define EFER_NXE (1 << 11)
 
-#define IA32_APIC_BASE_BSP   (1 << 8)
-#define IA32_APIC_BASE_EXTD  (1 << 10) /* x2APIC mode */
-#define IA32_APIC_BASE_EN    (1 << 11)
-#define IA32_APIC_BASE_MASK  0x000ffffffffff000ull
+#define IA32_APIC_BASE_BSP  (1 << 8)
+#define IA32_APIC_BASE_EXTD (1 << 10) /* x2APIC mode */
+#define IA32_APIC_BASE_EN   (1 << 11)
+#define IA32_APIC_BASE_MASK 0x000ffffffffff000ull
 
 #define RFLAGS_IF (1 << 9)
 
 /* CPUID feature bits used by the hypervisor. */
-#define CPUID_1_ECX_X2APIC      (1u << 21)
-#define CPUID_1_ECX_TSCDEADLINE (1u << 24)
-#define CPUID_1_EDX_APIC        (1u << 9)
-#define CPUID_80000001_EDX_LM   (1u << 29)
-#define CPUID_80000001_EDX_PDPE1GB (1u << 26)
+#define CPUID_1_ECX_X2APIC		 (1u << 21)
+#define CPUID_1_ECX_TSCDEADLINE		 (1u << 24)
+#define CPUID_1_EDX_APIC		 (1u << 9)
+#define CPUID_80000001_EDX_LM		 (1u << 29)
+#define CPUID_80000001_EDX_PDPE1GB	 (1u << 26)
 #define CPUID_80000007_EDX_INVARIANT_TSC (1u << 8)
 
 #endif

@@ -11,7 +11,7 @@
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 
-#define AP_STACK_SIZE     16384
+#define AP_STACK_SIZE	    16384
 #define AP_START_TIMEOUT_US 200000
 
 struct ap_params {
@@ -71,11 +71,13 @@ static bool smp_start_one(struct cpu *c, uint8_t page)
 uint32_t smp_start_aps(uint64_t trampoline_phys, void (*ap_main)(void))
 {
 	uint8_t *page = phys_to_virt(trampoline_phys);
-	struct ap_params *params = (void *)(page + (ap_trampoline_params - ap_trampoline_start));
+	size_t params_offset = (uintptr_t)ap_trampoline_params - (uintptr_t)ap_trampoline_start;
+	struct ap_params *params = (void *)(page + params_offset);
 	uint32_t started = 0;
 
 	ap_main_fn = ap_main;
-	memcpy(page, ap_trampoline_start, (size_t)(ap_trampoline_end - ap_trampoline_start));
+	memcpy(page, ap_trampoline_start,
+	       (uintptr_t)ap_trampoline_end - (uintptr_t)ap_trampoline_start);
 	for (uint32_t i = 1; i < cpu_count; i++) {
 		params->cr3 = virt_to_phys(boot_pml4);
 		params->stack = (uint64_t)(uintptr_t)(ap_stacks[i] + AP_STACK_SIZE);

@@ -14,17 +14,38 @@
 extern irq_handler_fn irq_handlers[IDT_ENTRIES];
 
 static const char *const exception_names[32] = {
-	"#DE divide error",   "#DB debug",          "NMI",
-	"#BP breakpoint",     "#OF overflow",       "#BR bound range",
-	"#UD invalid opcode", "#NM no math coprocessor", "#DF double fault",
-	"coprocessor overrun", "#TS invalid TSS",   "#NP segment not present",
-	"#SS stack fault",    "#GP general protection", "#PF page fault",
-	"reserved 15",        "#MF x87 error",      "#AC alignment check",
-	"#MC machine check",  "#XM SIMD exception", "#VE virtualization exception",
-	"#CP control protection", "reserved 22",    "reserved 23",
-	"reserved 24",        "reserved 25",        "reserved 26",
-	"reserved 27",        "#HV hypervisor injection", "#VC VMM communication",
-	"#SX security exception", "reserved 31",
+	"#DE divide error",
+	"#DB debug",
+	"NMI",
+	"#BP breakpoint",
+	"#OF overflow",
+	"#BR bound range",
+	"#UD invalid opcode",
+	"#NM no math coprocessor",
+	"#DF double fault",
+	"coprocessor overrun",
+	"#TS invalid TSS",
+	"#NP segment not present",
+	"#SS stack fault",
+	"#GP general protection",
+	"#PF page fault",
+	"reserved 15",
+	"#MF x87 error",
+	"#AC alignment check",
+	"#MC machine check",
+	"#XM SIMD exception",
+	"#VE virtualization exception",
+	"#CP control protection",
+	"reserved 22",
+	"reserved 23",
+	"reserved 24",
+	"reserved 25",
+	"reserved 26",
+	"reserved 27",
+	"#HV hypervisor injection",
+	"#VC VMM communication",
+	"#SX security exception",
+	"reserved 31",
 };
 
 static void trap_report(const struct trap_frame *tf, uint32_t cpu)
@@ -32,8 +53,9 @@ static void trap_report(const struct trap_frame *tf, uint32_t cpu)
 	char line[160];
 	struct record r;
 
-	snprintf(line, sizeof(line), "PANIC on CPU %u: exception %s (vector %llu), error code 0x%llx\n",
-		 cpu, exception_names[tf->vector], (unsigned long long)tf->vector,
+	snprintf(line, sizeof(line),
+		 "PANIC on CPU %u: exception %s (vector %llu), error code 0x%llx\n", cpu,
+		 exception_names[tf->vector], (unsigned long long)tf->vector,
 		 (unsigned long long)tf->error);
 	log_write_unlocked(line);
 	panic_dump_registers(tf);

@@ -3,13 +3,13 @@
 #define ARCH_X86_64_TRAP_H
 
 /* Exception vectors (SDM Vol. 3A table 6-1). */
-#define VEC_DE 0
+#define VEC_DE	0
 #define VEC_NMI 2
-#define VEC_UD 6
-#define VEC_DF 8
-#define VEC_GP 13
-#define VEC_PF 14
-#define VEC_MC 18
+#define VEC_UD	6
+#define VEC_DF	8
+#define VEC_GP	13
+#define VEC_PF	14
+#define VEC_MC	18
 
 /* Vectors the hypervisor itself uses: high priority classes, above every
  * vector a legacy PIC or a device could be programmed to. */

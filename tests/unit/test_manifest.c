@@ -48,8 +48,10 @@ static const char *full =
 	"  \"on_error\": \"skip_invalid_vms\", \"poweroff\": \"after_boot\",\n"
 	"  \"stats_interval_ms\": 500,\n"
 	"  \"vms\": [ {\"name\": \"web\", \"memory_mib\": 64, \"vcpus\": 2, \"turbo_vcpu\": true,\n"
-	"             \"weight\": 512, \"image\": \"guest-shim\", \"cmdline\": \"workload=spin n=3\",\n"
-	"             \"devices\": [ {\"type\": \"virtio-blk\", \"backend\": \"ramdisk\", \"size_mib\": 8},\n"
+	"             \"weight\": 512, \"image\": \"guest-shim\", \"cmdline\": \"workload=spin "
+	"n=3\",\n"
+	"             \"devices\": [ {\"type\": \"virtio-blk\", \"backend\": \"ramdisk\", "
+	"\"size_mib\": 8},\n"
 	"                           {\"type\": \"virtio-net\", \"switch\": \"br0\", \"mac\": "
 	"\"52:54:00:ab:CD:0f\"},\n"
 	"                           {\"type\": \"test-irq\"} ] },\n"
@@ -82,7 +84,7 @@ static void test_full_manifest(void **state)
 	assert_int_equal(m.vms[0].devices[1].mac[3], 0xab);
 	assert_int_equal(m.vms[0].devices[1].mac[4], 0xcd);
 	assert_int_equal(m.vms[0].devices[2].type, MANIFEST_DEVICE_TEST_IRQ);
-	assert_int_equal(m.vms[1].vcpus, 1);   /* default */
+	assert_int_equal(m.vms[1].vcpus, 1);	/* default */
 	assert_int_equal(m.vms[1].weight, 256); /* default */
 	assert_false(m.vms[1].turbo_vcpu);
 }
@@ -105,8 +107,9 @@ static void test_field_errors(void **state)
 {
 	(void)state;
 	expect_error("{\"colour\": 1}", "colour", "unknown field");
-	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 1, \"image\": \"x\", \"y\": 1}]}",
-		     "vms[0].y", "unknown field");
+	expect_error(
+		"{\"vms\": [{\"name\": \"a\", \"memory_mib\": 1, \"image\": \"x\", \"y\": 1}]}",
+		"vms[0].y", "unknown field");
 	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": \"1\", \"image\": \"x\"}]}",
 		     "vms[0].memory_mib", "whole number");
 	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 1.5, \"image\": \"x\"}]}",
@@ -141,8 +144,8 @@ static void test_field_errors(void **state)
 
 static const char *const modules[] = {"manifest", "guest-shim"};
 
-static int check(const char *json, uint32_t ncpus, uint64_t free_mib,
-		 struct manifest_error *errs, bool *may_boot)
+static int check(const char *json, uint32_t ncpus, uint64_t free_mib, struct manifest_error *errs,
+		 bool *may_boot)
 {
 	struct manifest_platform p = {ncpus, free_mib << 20, 2, modules};
 
@@ -156,8 +159,8 @@ static void test_platform_checks(void **state)
 	bool ok;
 
 	(void)state;
-	assert_int_equal(check("{\"cores\": {\"regular\": [0], \"turbo\": [7]}}", 4, 100, errs, &ok),
-			 1);
+	assert_int_equal(
+		check("{\"cores\": {\"regular\": [0], \"turbo\": [7]}}", 4, 100, errs, &ok), 1);
 	assert_false(ok);
 	assert_string_equal(errs[0].field, "cores.turbo[0]");
 	assert_int_equal(errs[0].vm, -1);
@@ -219,9 +222,12 @@ static void test_robust_against_garbage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_full_manifest),
-		cmocka_unit_test(test_syntax_errors),  cmocka_unit_test(test_field_errors),
-		cmocka_unit_test(test_platform_checks), cmocka_unit_test(test_robust_against_garbage),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_manifest),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_field_errors),
+		cmocka_unit_test(test_platform_checks),
+		cmocka_unit_test(test_robust_against_garbage),
 	};
 
 	return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);

@@ -8,7 +8,7 @@
 
 #include "kernel/pmm.h"
 
-#define MIB (1024ull * 1024)
+#define MIB	 (1024ull * 1024)
 #define FAKE_RAM (64 * MIB)
 
 static uint8_t *fake_ram;
@@ -45,14 +45,14 @@ static bool in(const struct pmm_range *r, size_t n, uint64_t a)
 static const struct pmm_range usable[] = {
 	{0x0, 0x9fc00},
 	{0x100000, 30 * MIB},
-	{0x100000, 1 * MIB}, /* duplicate, overlapping */
+	{0x100000, 1 * MIB},	      /* duplicate, overlapping */
 	{40 * MIB + 0x800, 20 * MIB}, /* unaligned base: rounded inward */
 };
 static const struct pmm_range reserved[] = {
-	{0x0, 0x100000},       /* low memory */
-	{0x200000, 0x180000},  /* the hypervisor image */
-	{8 * MIB + 1, 0x10},   /* unaligned: rounded outward to one page */
-	{20 * MIB, 2 * MIB},   /* a module */
+	{0x0, 0x100000},      /* low memory */
+	{0x200000, 0x180000}, /* the hypervisor image */
+	{8 * MIB + 1, 0x10},  /* unaligned: rounded outward to one page */
+	{20 * MIB, 2 * MIB},  /* a module */
 };
 
 static void test_never_hands_out_reserved_or_unusable(void **state)

@@ -3,16 +3,16 @@
 #define ARCH_X86_64_BOOT_MULTIBOOT2_H
 
 #define MB2_HEADER_MAGIC     0xe85250d6
-#define MB2_ARCH_I386        0
+#define MB2_ARCH_I386	     0
 #define MB2_BOOTLOADER_MAGIC 0x36d76289
 
 #define MB2_HEADER_TAG_END   0
 #define MB2_HEADER_TAG_ENTRY 3
 
-#define MB2_TAG_END      0
-#define MB2_TAG_CMDLINE  1
-#define MB2_TAG_MODULE   3
-#define MB2_TAG_MMAP     6
+#define MB2_TAG_END	 0
+#define MB2_TAG_CMDLINE	 1
+#define MB2_TAG_MODULE	 3
+#define MB2_TAG_MMAP	 6
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
 

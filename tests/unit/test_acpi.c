@@ -1,0 +1,360 @@
+/* ACPI parsing: on tables captured from QEMU and Bochs (tests/unit/data/acpi/, made by
+ * tools/capture-acpi), and on synthetic tables for what the emulators never show. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "drivers/acpi.h"
+
+#define DATA_DIR    "tests/unit/data/acpi"
+#define MAX_REGIONS 32
+
+/* Fake physical memory: a set of (address, bytes) regions. */
+static struct region {
+	uint64_t phys;
+	uint8_t *bytes;
+	size_t len;
+} regions[MAX_REGIONS];
+static int nregions;
+
+static const void *fake_map(uint64_t phys, size_t len)
+{
+	for (int i = 0; i < nregions; i++)
+		if (phys >= regions[i].phys && phys + len <= regions[i].phys + regions[i].len)
+			return regions[i].bytes + (phys - regions[i].phys);
+	return NULL;
+}
+
+static void fake_reset(void)
+{
+	for (int i = 0; i < nregions; i++)
+		free(regions[i].bytes);
+	nregions = 0;
+}
+
+static uint8_t *fake_add(uint64_t phys, const void *bytes, size_t len)
+{
+	struct region *r = &regions[nregions++];
+
+	assert_true(nregions <= MAX_REGIONS);
+	r->phys = phys;
+	r->len = len;
+	r->bytes = malloc(len);
+	memcpy(r->bytes, bytes, len);
+	return r->bytes;
+}
+
+static void fix_checksum(uint8_t *t, size_t len, size_t at)
+{
+	uint8_t sum = 0;
+
+	t[at] = 0;
+	for (size_t i = 0; i < len; i++)
+		sum += t[i];
+	t[at] = (uint8_t)-sum;
+}
+
+/* --- captured tables ------------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	rewind(f);
+	buf = malloc(*len + 1);
+	assert_int_equal(fread(buf, 1, *len, f), *len);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* A number after "key": in the small JSON files of this directory. */
+static long long json_number(const char *json, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	if (!p)
+		fail_msg("expected.json has no %s", key);
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	if (!strncmp(p, "true", 4))
+		return 1;
+	if (!strncmp(p, "false", 5))
+		return 0;
+	return strtoll(p, NULL, 0);
+}
+
+static uint64_t table_address(const char *addresses, const char *sig)
+{
+	char pat[16];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", sig);
+	p = strstr(addresses, pat);
+	assert_non_null(p);
+	return strtoull(p + strlen(pat), NULL, 16);
+}
+
+static void load_platform(const char *dir, const char *addresses)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[512], sig[5] = {0};
+		size_t len;
+		char *bytes;
+
+		if (!strstr(e->d_name, ".bin") || !strcmp(e->d_name, "RSDP.bin"))
+			continue;
+		memcpy(sig, e->d_name, 4);
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		bytes = read_file(path, &len);
+		fake_add(table_address(addresses, sig), bytes, len);
+		free(bytes);
+	}
+	closedir(d);
+}
+
+static void check_platform(const char *name)
+{
+	char dir[256], path[300];
+	size_t len;
+	char *addresses, *expected, *rsdp;
+	struct acpi_info info;
+	char err[128] = "";
+
+	snprintf(dir, sizeof(dir), "%s/%s", DATA_DIR, name);
+	snprintf(path, sizeof(path), "%s/addresses.json", dir);
+	addresses = read_file(path, &len);
+	snprintf(path, sizeof(path), "%s/expected.json", dir);
+	expected = read_file(path, &len);
+	snprintf(path, sizeof(path), "%s/RSDP.bin", dir);
+	rsdp = read_file(path, &len);
+	assert_non_null(addresses);
+	assert_non_null(expected);
+	assert_non_null(rsdp);
+	load_platform(dir, addresses);
+
+	if (acpi_parse(rsdp, fake_map, &info, err, sizeof(err)))
+		fail_msg("%s: %s", name, err);
+	assert_int_equal(info.ncpus, json_number(expected, "ncpus"));
+	for (uint32_t i = 0; i < info.ncpus; i++)
+		assert_int_equal(info.cpus[i].apic_id, i); /* both emulators number 0..n-1 */
+	assert_int_equal(info.lapic_addr, json_number(expected, "lapic_addr"));
+	assert_int_equal(info.nioapics, 1);
+	assert_int_equal(info.ioapics[0].address, json_number(expected, "address"));
+	assert_int_equal(info.pm1a_cnt, json_number(expected, "pm1a_cnt"));
+	assert_int_equal(info.pm1b_cnt, json_number(expected, "pm1b_cnt"));
+	assert_int_equal(info.pm_tmr, json_number(expected, "pm_tmr"));
+	assert_int_equal(info.smi_cmd, json_number(expected, "smi_cmd"));
+	assert_int_equal(info.acpi_enable, json_number(expected, "acpi_enable"));
+	assert_int_equal(info.have_s5, json_number(expected, "have_s5"));
+	assert_int_equal(info.mcfg_phys != 0, json_number(expected, "has_mcfg"));
+	fake_reset();
+	free(addresses);
+	free(expected);
+	free(rsdp);
+}
+
+static void test_captured_platforms(void **state)
+{
+	DIR *d = opendir(DATA_DIR);
+	struct dirent *e;
+	int checked = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		check_platform(e->d_name);
+		checked++;
+	}
+	closedir(d);
+	printf("  checked %d captured platforms\n", checked);
+	assert_true(checked >= 2); /* QEMU q35 and Bochs */
+}
+
+/* --- synthetic tables ------------------------------------------------------ */
+
+struct synth {
+	uint8_t rsdp[36];
+	uint8_t root[36 + 8 * 4];
+	uint8_t madt[44 + 16 * 80];
+	uint8_t fadt[244];
+	uint8_t dsdt[64];
+};
+
+static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(t, sig, 4);
+	memcpy(t + 4, &len, 4);
+	t[8] = rev;
+}
+
+/* RSDP (rev 2, XSDT) → XSDT → MADT + FADT → DSDT with \_S5 = (5, 7). */
+static void build_synthetic(struct synth *s, int x2apic_cpus, int lapic_cpus)
+{
+	static const uint8_t s5[] = {AML_NAME_OP,
+				     '\\',
+				     '_',
+				     'S',
+				     '5',
+				     '_',
+				     AML_PACKAGE_OP,
+				     0x08,
+				     0x04,
+				     AML_BYTE_PREFIX,
+				     5,
+				     AML_BYTE_PREFIX,
+				     7,
+				     0,
+				     0};
+	uint64_t madt_at = 0x3000, fadt_at = 0x4000, dsdt_at = 0x5000, xsdt_at = 0x2000;
+	uint32_t madt_len = 44, lapic = 0xfee00000;
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->rsdp, "RSD PTR ", 8);
+	s->rsdp[15] = 2;
+	*(uint32_t *)(s->rsdp + 20) = 36;
+	memcpy(s->rsdp + 24, &xsdt_at, 8);
+	fix_checksum(s->rsdp, 20, 8);
+	fix_checksum(s->rsdp, 36, 32);
+
+	header(s->root, "XSDT", 36 + 16, 1);
+	memcpy(s->root + 36, &madt_at, 8);
+	memcpy(s->root + 44, &fadt_at, 8);
+	fix_checksum(s->root, 52, 9);
+
+	memcpy(s->madt + 36, &lapic, 4);
+	for (int i = 0; i < lapic_cpus; i++, madt_len += 8) {
+		uint8_t e[8] = {ACPI_MADT_LAPIC, 8, (uint8_t)i, (uint8_t)(i * 2), 1, 0, 0, 0};
+
+		memcpy(s->madt + madt_len, e, 8);
+	}
+	for (int i = 0; i < x2apic_cpus; i++, madt_len += 16) {
+		uint8_t e[16] = {ACPI_MADT_X2APIC, 16};
+		uint32_t id = 0x100 + (uint32_t)i, flags = i == 1 ? 0 : 1; /* CPU 1 disabled */
+
+		memcpy(e + 4, &id, 4);
+		memcpy(e + 8, &flags, 4);
+		memcpy(s->madt + madt_len, e, 16);
+	}
+	header(s->madt, "APIC", madt_len, 4);
+	fix_checksum(s->madt, madt_len, 9);
+
+	header(s->fadt, "FACP", 244, 6);
+	*(uint32_t *)(s->fadt + 40) = (uint32_t)dsdt_at;
+	*(uint32_t *)(s->fadt + 64) = 0x1804;
+	fix_checksum(s->fadt, 244, 9);
+
+	header(s->dsdt, "DSDT", 36 + sizeof(s5), 2);
+	memcpy(s->dsdt + 36, s5, sizeof(s5));
+	fix_checksum(s->dsdt, 36 + sizeof(s5), 9);
+
+	fake_reset();
+	fake_add(xsdt_at, s->root, 52);
+	fake_add(madt_at, s->madt, madt_len);
+	fake_add(fadt_at, s->fadt, 244);
+	fake_add(dsdt_at, s->dsdt, 36 + sizeof(s5));
+}
+
+static void test_synthetic_xsdt_x2apic_s5(void **state)
+{
+	static struct synth s;
+	struct acpi_info info;
+	char err[128];
+
+	(void)state;
+	build_synthetic(&s, 3, 2);
+	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), 0);
+	assert_int_equal(info.ncpus, 4); /* 2 xAPIC + 3 x2APIC, one of them disabled */
+	assert_int_equal(info.cpus[1].apic_id, 2);
+	assert_int_equal(info.cpus[2].apic_id, 0x100);
+	assert_int_equal(info.cpus[3].apic_id, 0x102);
+	assert_int_equal(info.pm1a_cnt, 0x1804);
+	assert_true(info.have_s5);
+	assert_int_equal(info.s5_slp_typa, 5);
+	assert_int_equal(info.s5_slp_typb, 7);
+	fake_reset();
+}
+
+static void test_bad_checksum_named(void **state)
+{
+	static struct synth s;
+	struct acpi_info info;
+	char err[128];
+
+	(void)state;
+	build_synthetic(&s, 1, 1);
+	regions[1].bytes[40] ^= 0xff; /* MADT, no checksum fix */
+	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "checksum mismatch at 0x3000"));
+	s.rsdp[8] ^= 1;
+	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "RSDP"));
+	fake_reset();
+}
+
+static void test_too_many_cpus_is_an_error(void **state)
+{
+	static struct synth s;
+	struct acpi_info info;
+	char err[128];
+
+	(void)state;
+	build_synthetic(&s, 0, 66);
+	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than 64 CPUs"));
+	fake_reset();
+}
+
+static void test_find_rsdp_in_bios_area(void **state)
+{
+	static struct synth s;
+	static uint8_t bios[0x20000];
+	uint16_t no_ebda = 0;
+
+	(void)state;
+	build_synthetic(&s, 1, 1);
+	memcpy(bios + 0x12340, s.rsdp, 36); /* physical 0xf2340, 16-byte aligned */
+	fake_add(0x40e, &no_ebda, 2);
+	fake_add(0xe0000, bios, sizeof(bios));
+	assert_int_equal(acpi_find_rsdp(fake_map), 0xf2340);
+	bios[0x12340 + 8] ^= 1; /* a broken checksum is not an RSDP */
+	fake_reset();
+	fake_add(0x40e, &no_ebda, 2);
+	fake_add(0xe0000, bios, sizeof(bios));
+	assert_int_equal(acpi_find_rsdp(fake_map), 0);
+	fake_reset();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_captured_platforms),
+		cmocka_unit_test(test_synthetic_xsdt_x2apic_s5),
+		cmocka_unit_test(test_bad_checksum_named),
+		cmocka_unit_test(test_too_many_cpus_is_an_error),
+		cmocka_unit_test(test_find_rsdp_in_bios_area),
+	};
+
+	return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);
+}
