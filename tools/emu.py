@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -128,8 +129,9 @@ mouse: enabled=0
 """
 
 
-def run_bochs(iso, name, cpus=1, model="corei7_skylake_x", megs=512, timeout=120):
-    """Boot `iso` in Bochs; Bochs' exit code says nothing, the serial output says all."""
+def run_bochs(iso, name, cpus=1, model="corei7_skylake_x", megs=512, timeout=120, echo=False):
+    """Boot `iso` in Bochs; Bochs' exit code says nothing, the serial output says all.
+    With `echo`, the serial output is also printed as it arrives."""
     with tempfile.TemporaryDirectory() as tmp:
         serial = os.path.join(tmp, "com1.txt")
         rc = os.path.join(tmp, "bochsrc")
@@ -148,7 +150,11 @@ def run_bochs(iso, name, cpus=1, model="corei7_skylake_x", megs=512, timeout=120
             time.sleep(0.25)
             if os.path.exists(serial):
                 with open(serial, errors="replace") as f:
-                    text = f.read()
+                    new = f.read()
+                if echo:
+                    sys.stdout.write(new[len(text):])
+                    sys.stdout.flush()
+                text = new
                 ended = _ended_by(text)
             if ended or proc.poll() is not None:
                 break

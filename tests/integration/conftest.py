@@ -9,6 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import emu  # noqa: E402
+import isobuild  # noqa: E402
 
 MANIFESTS = os.path.join(ROOT, "tests", "integration", "manifests")
 ISO_DIR = os.path.join(ROOT, "build", "iso")
@@ -22,10 +23,6 @@ def built():
 
 def make_iso(manifest, cmdline="", tag=None):
     """An ISO booting `manifest` (a path relative to tests/integration/manifests)."""
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    from importlib.machinery import SourceFileLoader
-
-    mkiso = SourceFileLoader("mkiso", os.path.join(ROOT, "tools", "mkiso")).load_module()
     name = tag or os.path.splitext(manifest.replace("/", "-"))[0]
     out = os.path.join(ISO_DIR, name + ".iso")
-    return mkiso.build_iso(os.path.join(MANIFESTS, manifest), out, cmdline=cmdline)
+    return isobuild.build_iso(os.path.join(MANIFESTS, manifest), out, cmdline=cmdline)

@@ -30,15 +30,11 @@ def test_bad_manifest_rejected_at_boot(name):
 
 
 def test_missing_manifest_module_rejected():
-    from importlib.machinery import SourceFileLoader
+    from conftest import ISO_DIR, isobuild
 
-    from conftest import ISO_DIR, ROOT
-
-    mkiso = SourceFileLoader("mkiso", os.path.join(ROOT, "tools", "mkiso")).load_module()
     iso = os.path.join(ISO_DIR, "no-manifest.iso")
     # the manifest file is there, but under another module name
-    mkiso.GRUB_CFG = mkiso.GRUB_CFG.replace("manifest.json manifest", "manifest.json config")
-    mkiso.build_iso(os.path.join(MANIFESTS, "good", "smp1.json"), iso)
+    isobuild.build_iso(os.path.join(MANIFESTS, "good", "smp1.json"), iso, manifest_name="config")
     run = emu.run_qemu(iso, "no-manifest", smp=1, timeout=60)
     m = run.one("manifest")
     assert (m["status"], m["field"]) == ("rejected", "manifest")
