@@ -83,12 +83,33 @@ static bool overlaps_reserved(const struct boot_info *bi, uint64_t phys, uint64_
 	return false;
 }
 
+/* The highest free page must be reachable through the direct map: a map that
+ * stops short of the top of RAM faults here, at boot, not in a guest later. */
+static bool top_page_reachable(void)
+{
+	for (uint64_t pfn = pmm.npages; pfn-- > 0;) {
+		volatile uint64_t *p;
+
+		if (!pmm_is_free(&pmm, pfn * PAGE_SIZE))
+			continue;
+		p = phys_to_virt(pfn * PAGE_SIZE);
+		*p = pfn;
+		return *p == pfn;
+	}
+	return false;
+}
+
 /* Takes pages one by one plus one 2 MiB-aligned block, writes a pattern that
  * names each page, checks it reads back, and gives everything back. */
 bool mem_selftest(const struct boot_info *bi, const char **why)
 {
 	uint64_t pages[SELFTEST_PAGES], before = pmm_free_pages(&pmm), block;
 	struct mem_stats s;
+
+	if (!top_page_reachable()) {
+		*why = "the highest free page does not hold what is written to it";
+		return false;
+	}
 
 	for (int i = 0; i < SELFTEST_PAGES; i++) {
 		pages[i] = mem_alloc_pages(1, 1);
