@@ -1,12 +1,14 @@
 /*
- * guest-shim entry. The virtualization core (not yet built) will start the
- * guest here in 64-bit mode; until then the image only has to exist so that
- * manifests can name it, and it idles.
+ * guest-shim entry. The hypervisor starts us in 64-bit mode (docs/
+ * architecture.md, "guest entry state"): RSP at the top of RAM, RDI = the
+ * command line's address, RSI = the RAM size. shim_main never returns.
  */
 	.section .text.entry, "ax"
 	.global guest_start
 guest_start:
-	hlt
-	jmp guest_start
+	and $-16, %rsp
+	call shim_main
+1:	hlt
+	jmp 1b
 
 	.section .note.GNU-stack, "", @progbits

@@ -3,7 +3,7 @@
 GUEST_SRCS := $(wildcard guest-shim/*.c guest-shim/*.S)
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest-shim/%.o,$(GUEST_SRCS))
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdinc \
-	-isystem $(shell $(CC) -print-file-name=include) -Ilib/include -I. \
+	-isystem $(shell $(CC) -print-file-name=include) -Ilib/include -I. -mcmodel=small \
 	-mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -fcf-protection=none
 
@@ -19,4 +19,4 @@ $(BUILD)/guest-shim/%.c.o: %.c
 
 $(BUILD)/guests/guest-shim.elf: $(GUEST_OBJS) guest-shim/guest.ld
 	@mkdir -p $(@D)
-	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T guest-shim/guest.ld -o $@ $(GUEST_OBJS)
+	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T guest-shim/guest.ld -o $@ $(GUEST_OBJS)

@@ -21,12 +21,16 @@
 #include "kernel/panic.h"
 #include "kernel/platform.h"
 #include "kernel/selftest.h"
+#include "kernel/manifest.h"
+#include "kernel/vm.h"
 
 #define COREVISOR_VERSION    "0.1.0"
 #define TIMER_SELFTEST_US    500
 #define AP_REPORT_TIMEOUT_US 2000000
 
 static volatile uint32_t cpus_reported;
+static volatile bool vms_released;
+static int vms_done_claimed;
 
 static void report_hello(void)
 {
@@ -94,10 +98,36 @@ static __attribute__((noreturn)) void cpu_idle(void)
 		cpu_wait_for_interrupt();
 }
 
+static __attribute__((noreturn)) void report_and_power_off(const char *reason);
+
+/* Runs this CPU's VMs; the CPU that sees the last VM stop powers the machine
+ * off if the manifest asks for that. */
+static __attribute__((noreturn)) void run_vms_then_idle(void)
+{
+	vm_run_this_cpu();
+	if (vm_all_stopped() && !__atomic_exchange_n(&vms_done_claimed, 1, __ATOMIC_ACQ_REL) &&
+	    config_manifest()->poweroff == MANIFEST_POWEROFF_WHEN_VMS_DONE)
+		report_and_power_off("manifest: poweroff when_vms_done");
+	cpu_idle();
+}
+
 static void ap_main(void)
 {
 	cpu_announce();
-	cpu_idle();
+	while (!vms_released) /* the kick IPI that follows the release wakes us */
+		cpu_wait_for_interrupt();
+	run_vms_then_idle();
+}
+
+/* VMs are built on the boot CPU, then every CPU runs the ones placed on it. */
+static __attribute__((noreturn)) void start_vms(void)
+{
+	vm_build_all(config_manifest(), &boot_info);
+	vms_released = true;
+	for (uint32_t i = 1; i < cpu_count; i++)
+		if (cpus[i].online)
+			lapic_send_ipi(cpus[i].apic_id, VEC_KICK);
+	run_vms_then_idle();
 }
 
 /* Starts the APs, waits for each to report, then drops the identity map the
@@ -133,7 +163,7 @@ static void report_boot_done(void)
 	record_emit(&r);
 }
 
-static __attribute__((noreturn)) void report_and_power_off(const char *reason)
+static void report_and_power_off(const char *reason)
 {
 	struct record r;
 
@@ -176,5 +206,5 @@ void kmain(uint64_t magic, uint64_t mbi_phys)
 	selftest_run(&boot_info);
 	if (config_poweroff_after_boot())
 		report_and_power_off("manifest: poweroff after_boot");
-	cpu_idle();
+	start_vms();
 }

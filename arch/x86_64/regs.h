@@ -8,7 +8,9 @@
 #define X86_CR0_ET (1 << 4)
 #define X86_CR0_NE (1 << 5)
 #define X86_CR0_WP (1 << 16)
-#define X86_CR0_PG (1 << 31)
+#define X86_CR0_NW (1 << 29)
+#define X86_CR0_CD (1 << 30)
+#define X86_CR0_PG 0x80000000 /* a literal: (1 << 31) would sign-extend */
 
 #define X86_CR4_PAE    (1 << 5)
 #define X86_CR4_PGE    (1 << 7)
@@ -22,6 +24,7 @@
 
 #define EFER_SCE (1 << 0)
 #define EFER_LME (1 << 8)
+#define EFER_LMA (1 << 10)
 #define EFER_NXE (1 << 11)
 
 #define IA32_APIC_BASE_BSP  (1 << 8)

@@ -53,6 +53,7 @@ tr_protected:
 	or $(EFER_LME | EFER_NXE), %eax
 	wrmsr
 	mov %cr0, %eax
+	and $~(X86_CR0_CD | X86_CR0_NW), %eax	/* INIT leaves caching disabled */
 	or $(X86_CR0_PG | X86_CR0_WP), %eax
 	mov %eax, %cr0
 	ljmpl *OFF(tr_jump64)(%ebx)

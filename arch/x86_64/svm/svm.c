@@ -1,0 +1,265 @@
+/* AMD SVM behind the virt_ops interface (AMD64 APM Vol. 2, ch. 15). Written
+ * for the CPUs the project meets: with or without next-RIP saving (QEMU's TCG
+ * has none: then the exit handlers give the instruction length), always
+ * flushing with TLB_CONTROL (no flush-by-ASID there either). */
+#include <string.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/regs.h"
+#include "arch/x86_64/svm/svm_defs.h"
+#include "arch/x86_64/svm/svm_regs_offsets.h"
+#include "arch/x86_64/svm/vmcb.h"
+#include "arch/x86_64/virt.h"
+#include "kernel/mem.h"
+
+_Static_assert(offsetof(struct virt_regs, rax) == REG_RAX, "regs");
+_Static_assert(offsetof(struct virt_regs, rdi) == REG_RDI, "regs");
+_Static_assert(offsetof(struct virt_regs, r15) == REG_R15, "regs");
+
+#define NPT_PRESENT   0x001ull
+#define NPT_WRITE     0x002ull
+#define NPT_USER      0x004ull /* nested walks are user accesses (APM §15.25.5) */
+#define NPT_LARGE     0x080ull
+#define NPT_ADDR      0x000ffffffffff000ull
+#define NPT_TABLE     (NPT_PRESENT | NPT_WRITE | NPT_USER)
+#define PAT_DEFAULT   0x0007040600070406ull
+#define SVM_MAX_VCPUS 256
+
+struct virt_vcpu {
+	struct vmcb *vmcb;
+	uint64_t vmcb_pa;
+	uint64_t host_save_pa; /* VMSAVE area of the host's own state */
+};
+
+static bool has_nrip_save;
+static uint64_t iopm_pa, msrpm_pa; /* shared: every port and MSR intercepted */
+
+void svm_enter(uint64_t vmcb_pa, struct virt_regs *regs, uint64_t host_save_pa);
+
+static void *page_zalloc(uint64_t npages, uint64_t *pa)
+{
+	*pa = mem_alloc_pages(npages, 1);
+	if (!*pa)
+		return NULL;
+	return memset(phys_to_virt(*pa), 0, npages * PAGE_SIZE);
+}
+
+static int svm_cpu_enable(void)
+{
+	uint64_t hsave;
+
+	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)
+		return -1; /* disabled by firmware (APM §15.4) */
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	if (!page_zalloc(1, &hsave))
+		return -1;
+	wrmsr(MSR_VM_HSAVE_PA, hsave);
+	has_nrip_save = cpuid(0x8000000a, 0).edx & CPUID_8000000A_EDX_NRIPS;
+	return 0;
+}
+
+static uint64_t svm_npt_create(void)
+{
+	uint64_t root;
+
+	return page_zalloc(1, &root) ? root : 0;
+}
+
+/* The next-level table under entry `e`, created when missing. */
+static uint64_t *npt_next(uint64_t *e)
+{
+	uint64_t pa;
+
+	if (!(*e & NPT_PRESENT)) {
+		if (!page_zalloc(1, &pa))
+			return NULL;
+		*e = pa | NPT_TABLE;
+	}
+	return phys_to_virt(*e & NPT_ADDR);
+}
+
+static int svm_npt_map_2m(uint64_t root, uint64_t gpa, uint64_t hpa)
+{
+	uint64_t *pml4 = phys_to_virt(root), *pdpt, *pd;
+
+	pdpt = npt_next(&pml4[(gpa >> 39) & 511]);
+	pd = pdpt ? npt_next(&pdpt[(gpa >> 30) & 511]) : NULL;
+	if (!pd)
+		return -1;
+	pd[(gpa >> 21) & 511] = hpa | NPT_TABLE | NPT_LARGE;
+	return 0;
+}
+
+static bool bitmaps_ready(void)
+{
+	if (iopm_pa)
+		return true;
+	if (!page_zalloc(SVM_IOPM_PAGES, &iopm_pa) || !page_zalloc(SVM_MSRPM_PAGES, &msrpm_pa))
+		return false;
+	memset(phys_to_virt(iopm_pa), 0xff, SVM_IOPM_PAGES * PAGE_SIZE);
+	memset(phys_to_virt(msrpm_pa), 0xff, SVM_MSRPM_PAGES * PAGE_SIZE);
+	return true;
+}
+
+static void setup_control(struct vmcb_control *c, uint64_t npt_root, uint32_t asid)
+{
+	c->intercept_exceptions = 0;
+	c->intercept_misc3 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
+			     SVM_INTERCEPT_HLT | SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |
+			     SVM_INTERCEPT_SHUTDOWN | SVM_INTERCEPT_INVD;
+	/* VMRUN must be intercepted (APM §15.5.1); the other SVM instructions
+	 * would let the guest touch host state. */
+	c->intercept_misc4 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
+			     SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+			     SVM_INTERCEPT_SKINIT;
+	c->iopm_base_pa = iopm_pa;
+	c->msrpm_base_pa = msrpm_pa;
+	c->guest_asid = asid;
+	c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	c->np_enable = 1;
+	c->n_cr3 = npt_root;
+}
+
+/* vCPUs are created on the boot CPU only, while VMs are built. */
+static struct virt_vcpu svm_vcpus[SVM_MAX_VCPUS];
+static unsigned svm_vcpus_used;
+
+static struct virt_vcpu *svm_vcpu_create(uint64_t npt_root, uint32_t asid, uint32_t unused)
+{
+	struct virt_vcpu *v;
+
+	(void)unused;
+	if (svm_vcpus_used == SVM_MAX_VCPUS || !bitmaps_ready())
+		return NULL;
+	v = &svm_vcpus[svm_vcpus_used++];
+	v->vmcb = page_zalloc(1, &v->vmcb_pa);
+	if (!v->vmcb || !page_zalloc(1, &v->host_save_pa))
+		return NULL;
+	setup_control(&v->vmcb->control, npt_root, asid ? asid : 1);
+	return v;
+}
+
+static void set_segment(struct vmcb_segment *s, uint16_t sel, uint16_t attrib, uint32_t limit)
+{
+	*s = (struct vmcb_segment){sel, attrib, limit, 0};
+}
+
+static void svm_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_state *e)
+{
+	struct vmcb_save *s = &v->vmcb->save;
+
+	set_segment(&s->cs, 0x08, SVM_SEG_CODE64, 0xffffffff);
+	set_segment(&s->ds, 0x10, SVM_SEG_DATA, 0xffffffff);
+	s->es = s->ss = s->fs = s->gs = s->ds;
+	set_segment(&s->tr, 0, SVM_SEG_TSS64, 0x67);
+	set_segment(&s->ldtr, 0, SVM_SEG_LDT, 0);
+	set_segment(&s->gdtr, 0, 0, 0);
+	set_segment(&s->idtr, 0, 0, 0); /* no IDT: a guest fault is a triple fault */
+	s->cpl = 0;
+	s->efer = EFER_LME | EFER_LMA | EFER_SVME; /* SVME must be set (§15.5.1) */
+	s->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG;
+	s->cr4 = X86_CR4_PAE;
+	s->cr3 = e->cr3;
+	s->rflags = 2; /* bit 1 is always set */
+	s->rip = e->rip;
+	s->rsp = e->rsp;
+	s->dr7 = 0x400;
+	s->dr6 = 0xffff0ff0;
+	s->g_pat = PAT_DEFAULT;
+}
+
+/* The normalized exit of what the VMCB says (APM appendix C). */
+static void decode_exit(const struct vmcb *vmcb, struct virt_exit *x)
+{
+	const struct vmcb_control *c = &vmcb->control;
+	uint64_t info1 = c->exit_info1;
+
+	memset(x, 0, sizeof(*x));
+	x->vendor_code = c->exit_code;
+	x->rip = vmcb->save.rip;
+	if (has_nrip_save && c->next_rip > x->rip)
+		x->insn_len = (uint8_t)(c->next_rip - x->rip);
+	switch (c->exit_code) {
+	case SVM_EXIT_CPUID:
+		x->reason = VIRT_EXIT_CPUID;
+		x->insn_len = 2;
+		break;
+	case SVM_EXIT_HLT:
+		x->reason = VIRT_EXIT_HLT;
+		x->insn_len = 1;
+		break;
+	case SVM_EXIT_VMMCALL:
+		x->reason = VIRT_EXIT_HYPERCALL;
+		x->insn_len = 3;
+		break;
+	case SVM_EXIT_MSR:
+		x->reason = info1 ? VIRT_EXIT_MSR_WRITE : VIRT_EXIT_MSR_READ;
+		x->insn_len = 2;
+		break;
+	case SVM_EXIT_IOIO:
+		x->reason = VIRT_EXIT_IO;
+		x->io.port = (uint16_t)(info1 >> SVM_IOIO_PORT_SHIFT);
+		x->io.size = (info1 >> SVM_IOIO_SZ_SHIFT) & 7;
+		x->io.in = info1 & SVM_IOIO_TYPE_IN;
+		x->io.string = info1 & SVM_IOIO_STR;
+		x->io.rep = info1 & SVM_IOIO_REP;
+		/* EXITINFO2 holds the next RIP even without next-RIP saving */
+		x->insn_len = (uint8_t)(c->exit_info2 - x->rip);
+		break;
+	case SVM_EXIT_NPF:
+		x->reason = VIRT_EXIT_NESTED_PAGE_FAULT;
+		x->npf.gpa = c->exit_info2;
+		x->npf.write = info1 & SVM_NPF_WRITE;
+		x->npf.fetch = info1 & SVM_NPF_FETCH;
+		break;
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+		x->reason = VIRT_EXIT_EXTERNAL_INTERRUPT;
+		break;
+	case SVM_EXIT_VINTR:
+		x->reason = VIRT_EXIT_INTERRUPT_WINDOW;
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		x->reason = VIRT_EXIT_TRIPLE_FAULT;
+		break;
+	case SVM_EXIT_INVALID:
+		x->reason = VIRT_EXIT_INVALID_STATE;
+		break;
+	default:
+		x->reason = VIRT_EXIT_OTHER;
+	}
+}
+
+static void svm_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit)
+{
+	v->vmcb->save.rax = regs->rax;
+	svm_enter(v->vmcb_pa, regs, v->host_save_pa);
+	regs->rax = v->vmcb->save.rax;
+	v->vmcb->control.tlb_control = 0;
+	decode_exit(v->vmcb, exit);
+}
+
+static void svm_vcpu_skip_instruction(struct virt_vcpu *v, const struct virt_exit *exit)
+{
+	v->vmcb->save.rip += exit->insn_len;
+	v->vmcb->control.int_state &= ~1u; /* the shadow of a skipped STI/MOV SS ends */
+}
+
+static uint64_t svm_vcpu_rip(const struct virt_vcpu *v)
+{
+	return v->vmcb->save.rip;
+}
+
+const struct virt_ops svm_ops = {
+	.name = "svm",
+	.cpu_enable = svm_cpu_enable,
+	.npt_create = svm_npt_create,
+	.npt_map_2m = svm_npt_map_2m,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_set_entry = svm_vcpu_set_entry,
+	.vcpu_run = svm_vcpu_run,
+	.vcpu_skip_instruction = svm_vcpu_skip_instruction,
+	.vcpu_rip = svm_vcpu_rip,
+	.hypercall_is_vmmcall = true,
+};

@@ -1,0 +1,70 @@
+/* AMD SVM architecture constants (AMD64 APM Vol. 2, ch. 15 and appendix B:
+ * "Layout of VMCB"; appendix C: "SVM intercept exit codes"). */
+#ifndef ARCH_X86_64_SVM_SVM_DEFS_H
+#define ARCH_X86_64_SVM_SVM_DEFS_H
+
+#define CPUID_80000001_ECX_SVM	 (1u << 2)
+#define CPUID_8000000A_EDX_NP	 (1u << 0)
+#define CPUID_8000000A_EDX_NRIPS (1u << 3)
+
+#define MSR_VM_CR	0xc0010114
+#define MSR_VM_HSAVE_PA 0xc0010117
+#define VM_CR_SVMDIS	(1u << 4)
+#define EFER_SVME	(1u << 12)
+
+/* Intercept vector 3 (VMCB offset 0x00c) and 4 (0x010). */
+#define SVM_INTERCEPT_INTR     (1u << 0)
+#define SVM_INTERCEPT_NMI      (1u << 1)
+#define SVM_INTERCEPT_VINTR    (1u << 4)
+#define SVM_INTERCEPT_CPUID    (1u << 18)
+#define SVM_INTERCEPT_INVD     (1u << 22)
+#define SVM_INTERCEPT_HLT      (1u << 24)
+#define SVM_INTERCEPT_IOIO     (1u << 27)
+#define SVM_INTERCEPT_MSR      (1u << 28)
+#define SVM_INTERCEPT_SHUTDOWN (1u << 31)
+#define SVM_INTERCEPT_VMRUN    (1u << 0)
+#define SVM_INTERCEPT_VMMCALL  (1u << 1)
+#define SVM_INTERCEPT_VMLOAD   (1u << 2)
+#define SVM_INTERCEPT_VMSAVE   (1u << 3)
+#define SVM_INTERCEPT_STGI     (1u << 4)
+#define SVM_INTERCEPT_CLGI     (1u << 5)
+#define SVM_INTERCEPT_SKINIT   (1u << 6)
+
+/* Exit codes. */
+#define SVM_EXIT_EXCP_BASE 0x040
+#define SVM_EXIT_INTR	   0x060
+#define SVM_EXIT_NMI	   0x061
+#define SVM_EXIT_VINTR	   0x064
+#define SVM_EXIT_CPUID	   0x072
+#define SVM_EXIT_HLT	   0x078
+#define SVM_EXIT_IOIO	   0x07b
+#define SVM_EXIT_MSR	   0x07c
+#define SVM_EXIT_SHUTDOWN  0x07f
+#define SVM_EXIT_VMMCALL   0x081
+#define SVM_EXIT_NPF	   0x400
+#define SVM_EXIT_INVALID   (~0ull)
+
+/* EXITINFO1 of an IOIO exit (APM §15.10.2). */
+#define SVM_IOIO_TYPE_IN    (1u << 0)
+#define SVM_IOIO_STR	    (1u << 2)
+#define SVM_IOIO_REP	    (1u << 3)
+#define SVM_IOIO_SZ_SHIFT   4
+#define SVM_IOIO_PORT_SHIFT 16
+
+/* EXITINFO1 of a nested page fault: the #PF error code bits. */
+#define SVM_NPF_WRITE (1u << 1)
+#define SVM_NPF_FETCH (1u << 4)
+
+#define SVM_TLB_CONTROL_FLUSH_ALL 1
+
+/* Segment attributes in the VMCB's packed form (APM §15.5.1): type, S, DPL,
+ * P in bits 0-7, then AVL, L, D/B, G in bits 8-11. */
+#define SVM_SEG_CODE64 0x0a9b
+#define SVM_SEG_DATA   0x0c93
+#define SVM_SEG_TSS64  0x008b
+#define SVM_SEG_LDT    0x0082
+
+#define SVM_IOPM_PAGES	3
+#define SVM_MSRPM_PAGES 2
+
+#endif

@@ -1,0 +1,89 @@
+/* The vendor-neutral vCPU interface (design.md: "both VT-x and SVM behind one
+ * vCPU interface"). Generic code sees only these types; arch/x86_64/svm/ and
+ * arch/x86_64/vmx/ implement them, chosen once at boot as an ops table. */
+#ifndef ARCH_X86_64_VIRT_H
+#define ARCH_X86_64_VIRT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Normalized exit reasons: one dispatch table in kernel/vmexit.c is indexed
+ * by these, and every VM counts its exits per reason. */
+enum virt_exit_reason {
+	VIRT_EXIT_CPUID,
+	VIRT_EXIT_HLT,
+	VIRT_EXIT_IO,
+	VIRT_EXIT_MSR_READ,
+	VIRT_EXIT_MSR_WRITE,
+	VIRT_EXIT_HYPERCALL,
+	VIRT_EXIT_NESTED_PAGE_FAULT,
+	VIRT_EXIT_EXTERNAL_INTERRUPT,
+	VIRT_EXIT_INTERRUPT_WINDOW,
+	VIRT_EXIT_TRIPLE_FAULT,
+	VIRT_EXIT_EXCEPTION,
+	VIRT_EXIT_INVALID_STATE,
+	VIRT_EXIT_OTHER,
+	VIRT_EXIT_COUNT
+};
+
+/* The guest's general-purpose registers, as exit handlers read and write
+ * them; RSP and RIP live in the vendor's guest-state area. */
+struct virt_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+struct virt_exit {
+	enum virt_exit_reason reason;
+	uint64_t rip;
+	uint8_t insn_len;     /* 0 when the CPU did not say: the handler decodes */
+	uint64_t vendor_code; /* the raw exit code, for reports */
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size; /* 1, 2 or 4 bytes */
+			bool in, string, rep;
+		} io;
+		struct {
+			uint64_t gpa;
+			bool write, fetch;
+		} npf;
+		struct {
+			uint32_t vector;
+			uint32_t error;
+		} exception;
+	};
+};
+
+/* The state a vCPU starts in (docs/architecture.md, "guest entry state"). */
+struct virt_entry_state {
+	uint64_t rip, rsp, cr3;
+	uint64_t rdi, rsi;
+	bool long_mode; /* 64-bit paging mode, else 32-bit flat protected mode */
+};
+
+struct virt_vcpu; /* vendor-private: VMCB or VMCS and their pages */
+
+struct virt_ops {
+	const char *name;
+	/* On every CPU: turn virtualization on (VMXON, EFER.SVME). */
+	int (*cpu_enable)(void);
+	/* Guest-physical → host-physical mappings of a VM; `root` is opaque. */
+	uint64_t (*npt_create)(void);
+	int (*npt_map_2m)(uint64_t root, uint64_t gpa, uint64_t hpa);
+	struct virt_vcpu *(*vcpu_create)(uint64_t npt_root, uint32_t tag, uint32_t vpid);
+	void (*vcpu_set_entry)(struct virt_vcpu *v, const struct virt_entry_state *s);
+	/* Runs the guest until the next exit, which it fills in. */
+	void (*vcpu_run)(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit);
+	void (*vcpu_skip_instruction)(struct virt_vcpu *v, const struct virt_exit *exit);
+	uint64_t (*vcpu_rip)(const struct virt_vcpu *v);
+	/* The hypercall instruction the guest must use (CPUID leaf 0x40000001). */
+	bool hypercall_is_vmmcall;
+};
+
+/* The implementation this CPU offers, or NULL with the reason in *why. */
+const struct virt_ops *virt_detect(const char **why);
+
+extern const struct virt_ops svm_ops;
+
+#endif

@@ -1,0 +1,42 @@
+/* Reading `key=value` words from the command line the manifest gave. */
+#include "guest-shim/shim.h"
+
+static const char *find(const char *s, const char *key)
+{
+	while (*s) {
+		const char *k = key, *p = s;
+
+		while (*k && *p == *k)
+			k++, p++;
+		if (!*k && *p == '=')
+			return p + 1;
+		while (*s && *s != ' ')
+			s++;
+		while (*s == ' ')
+			s++;
+	}
+	return 0;
+}
+
+uint64_t shim_arg_uint(const char *cmdline, const char *key, uint64_t def)
+{
+	const char *v = find(cmdline, key);
+	uint64_t n = 0;
+
+	if (!v || *v < '0' || *v > '9')
+		return def;
+	for (; *v >= '0' && *v <= '9'; v++)
+		n = n * 10 + (uint64_t)(*v - '0');
+	return n;
+}
+
+bool shim_arg_is(const char *cmdline, const char *key, const char *value)
+{
+	const char *v = find(cmdline, key);
+
+	if (!v)
+		return false;
+	while (*value && *v == *value)
+		v++, value++;
+	return !*value && (*v == ' ' || *v == '\0');
+}

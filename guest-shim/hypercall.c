@@ -1,0 +1,39 @@
+/* Hypercalls (kernel/hypercall.h): VMMCALL on AMD, VMCALL on Intel; the
+ * hypervisor says which in its CPUID leaf. */
+#include "guest-shim/shim.h"
+
+static bool use_vmmcall;
+
+void shim_hypercall_init(void)
+{
+	uint32_t a = HV_CPUID_FEATURES, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	shim_cpuid_count++;
+	use_vmmcall = a & HV_FEATURE_VMMCALL;
+}
+
+uint64_t shim_hypercall(uint64_t nr, uint64_t a0, uint64_t a1)
+{
+	uint64_t ret = nr;
+
+	if (use_vmmcall)
+		__asm__ volatile("vmmcall" : "+a"(ret) : "D"(a0), "S"(a1) : "memory");
+	else
+		__asm__ volatile("vmcall" : "+a"(ret) : "D"(a0), "S"(a1) : "memory");
+	return ret;
+}
+
+void shim_print(const char *s)
+{
+	uint64_t n = 0;
+
+	while (s[n])
+		n++;
+	shim_hypercall(HC_CONSOLE_WRITE, (uint64_t)(uintptr_t)s, n);
+}
+
+void shim_report(uint64_t key, uint64_t value)
+{
+	shim_hypercall(HC_REPORT, key, value);
+}

@@ -1,0 +1,109 @@
+/* guest-shim workloads, chosen by `workload=` on the command line:
+ *   hello           print a line and power off
+ *   cpuid n=N       execute N CPUID instructions, report the count
+ *   spin n=N        count to N, reporting progress
+ *   pio n=N         N port reads of an unused port, each must read all-ones
+ *   ud              an undefined instruction with no IDT (a triple fault)
+ *   oob             read memory beyond the guest's RAM
+ *   hcflood         hypercalls without end
+ *   exitbench n=N   TSC cycles per CPUID, hypercall and port-read round trip
+ * Each one reports through hypercalls and ends with HC_POWEROFF. */
+#include "guest-shim/shim.h"
+
+#define UNUSED_PORT 0x3e0
+
+uint64_t shim_cpuid_count;
+
+static void run_cpuid(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t a = 0, b, c = 0, d;
+
+		__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+		shim_cpuid_count++;
+	}
+	shim_report(HR_CPUID_COUNT, shim_cpuid_count);
+}
+
+static void run_spin(uint64_t n)
+{
+	volatile uint64_t i;
+
+	for (i = 0; i < n; i++)
+		;
+	shim_report(HR_SPIN_DONE, i);
+}
+
+static void run_pio(uint64_t n)
+{
+	uint64_t good = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t v;
+
+		__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"((uint16_t)UNUSED_PORT));
+		good += v == 0xff;
+	}
+	shim_report(HR_SPIN_DONE, good);
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Round-trip costs, each the mean over n exits (measured, never asserted). */
+static void run_exitbench(uint64_t n)
+{
+	uint64_t t;
+
+	t = rdtsc();
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t a = 0, b, c = 0, d;
+
+		__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	}
+	shim_report(HR_CPUID_CYCLES, (rdtsc() - t) / n);
+	t = rdtsc();
+	for (uint64_t i = 0; i < n; i++)
+		shim_hypercall(HC_TIME, 0, 0);
+	shim_report(HR_HYPERCALL_CYCLES, (rdtsc() - t) / n);
+	t = rdtsc();
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t v;
+
+		__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"((uint16_t)UNUSED_PORT));
+	}
+	shim_report(HR_PIO_CYCLES, (rdtsc() - t) / n);
+}
+
+void shim_main(const char *cmdline, uint64_t ram_bytes);
+void shim_main(const char *cmdline, uint64_t ram_bytes)
+{
+	uint64_t start;
+
+	start = rdtsc();
+	shim_hypercall_init();
+	shim_report(HR_START_TSC, start);
+	if (shim_arg_is(cmdline, "workload", "cpuid"))
+		run_cpuid(shim_arg_uint(cmdline, "n", 1000));
+	else if (shim_arg_is(cmdline, "workload", "spin"))
+		run_spin(shim_arg_uint(cmdline, "n", 1000000));
+	else if (shim_arg_is(cmdline, "workload", "pio"))
+		run_pio(shim_arg_uint(cmdline, "n", 100));
+	else if (shim_arg_is(cmdline, "workload", "ud"))
+		__asm__ volatile("ud2");
+	else if (shim_arg_is(cmdline, "workload", "oob"))
+		(void)*(volatile uint64_t *)(uintptr_t)(ram_bytes + 0x200000);
+	else if (shim_arg_is(cmdline, "workload", "exitbench"))
+		run_exitbench(shim_arg_uint(cmdline, "n", 1000));
+	else if (shim_arg_is(cmdline, "workload", "hcflood"))
+		for (;;)
+			shim_hypercall(HC_TIME, 0, 0);
+	else
+		shim_print("guest-shim: hello");
+	shim_hypercall(HC_POWEROFF, 0, 0);
+}

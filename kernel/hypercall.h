@@ -1,0 +1,29 @@
+/* The hypercall ABI between corevisor and its guests (docs/architecture.md).
+ * RAX holds the number, RDI, RSI, RDX the arguments; the result comes back
+ * in RAX. The instruction is VMMCALL on AMD and VMCALL on Intel: CPUID leaf
+ * HV_CPUID_FEATURES, EAX bit HV_FEATURE_VMMCALL tells which. Shared with
+ * guest-shim, so it holds only constants. */
+#ifndef KERNEL_HYPERCALL_H
+#define KERNEL_HYPERCALL_H
+
+#define HV_CPUID_VENDOR	   0x40000000 /* EBX, ECX, EDX: "CoreVisor HV" */
+#define HV_CPUID_FEATURES  0x40000001
+#define HV_FEATURE_VMMCALL (1u << 0)
+
+#define HC_CONSOLE_WRITE 0 /* (gpa, len): a line of text for the console */
+#define HC_REPORT	 1 /* (key, value): a named result for the tests */
+#define HC_TIME		 2 /* (): the host TSC */
+#define HC_POWEROFF	 3 /* (code): the VM ends with this exit code */
+
+/* Keys of HC_REPORT (the names are in kernel/vmexit.c). */
+#define HR_CPUID_COUNT	    0 /* CPUID instructions the guest executed */
+#define HR_SPIN_DONE	    1 /* spin loop iterations */
+#define HR_START_TSC	    2 /* the guest's first TSC reading */
+#define HR_CPUID_CYCLES	    3 /* TSC cycles per CPUID round trip */
+#define HR_HYPERCALL_CYCLES 4 /* ... per hypercall round trip */
+#define HR_PIO_CYCLES	    5 /* ... per port read round trip */
+#define HR_KEYS		    6
+
+#define HC_ERROR (~0ull)
+
+#endif

@@ -1,0 +1,15 @@
+/* The exit dispatch (design.md, data flow 2): one table, indexed by the
+ * normalized exit reason. */
+#ifndef KERNEL_VMEXIT_H
+#define KERNEL_VMEXIT_H
+
+#include <stdbool.h>
+
+struct vm;
+struct virt_exit;
+
+/* Handles one exit; false when the VM has been stopped. */
+bool vmexit_handle(struct vm *vm, const struct virt_exit *exit);
+const char *vmexit_reason_name(unsigned reason);
+
+#endif

@@ -1,0 +1,114 @@
+/* Guest image loading: segments land at their physical addresses, bss is
+ * zeroed, and images that do not fit or are not ELF64 x86-64 are refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "kernel/elf.h"
+
+#define RAM (4u << 20)
+
+struct image {
+	uint8_t ehdr[64];
+	uint8_t phdr[2][56];
+	uint8_t data[16];
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+/* An executable with one PT_LOAD: 16 bytes of data at 0x100000, 64 bytes of memory. */
+static void make_image(struct image *im, uint64_t paddr)
+{
+	memset(im, 0, sizeof(*im));
+	memcpy(im->ehdr, "\177ELF", 4);
+	im->ehdr[4] = 2;		/* ELFCLASS64 */
+	im->ehdr[5] = 1;		/* little-endian */
+	put16(im->ehdr + 16, 2);	/* ET_EXEC */
+	put16(im->ehdr + 18, 62);	/* EM_X86_64 */
+	put64(im->ehdr + 24, 0x100010); /* entry */
+	put64(im->ehdr + 32, 64);	/* phoff */
+	put16(im->ehdr + 54, 56);	/* phentsize */
+	put16(im->ehdr + 56, 2);	/* phnum: PT_LOAD and a PT_NOTE */
+	put32(im->phdr[0], 1);		/* PT_LOAD */
+	put64(im->phdr[0] + 8, offsetof(struct image, data));
+	put64(im->phdr[0] + 24, paddr);
+	put64(im->phdr[0] + 32, sizeof(im->data));
+	put64(im->phdr[0] + 40, 64);
+	put32(im->phdr[1], 4); /* PT_NOTE: skipped */
+	memset(im->data, 0xab, sizeof(im->data));
+}
+
+static void test_loads_segment_and_zeroes_bss(void **state)
+{
+	struct image im;
+	uint8_t *ram = malloc(RAM);
+	uint64_t entry = 0;
+	char err[64];
+
+	(void)state;
+	make_image(&im, 0x100000);
+	memset(ram, 0x55, RAM);
+	assert_int_equal(elf_load(&im, sizeof(im), ram, RAM, 0x100000, &entry, err, sizeof(err)),
+			 0);
+	assert_int_equal(entry, 0x100010);
+	assert_int_equal(ram[0x100000], 0xab);
+	assert_int_equal(ram[0x10000f], 0xab);
+	assert_int_equal(ram[0x100010], 0); /* bss */
+	assert_int_equal(ram[0x10003f], 0);
+	assert_int_equal(ram[0x100040], 0x55); /* untouched past memsz */
+	free(ram);
+}
+
+static void test_refuses_bad_images(void **state)
+{
+	struct image im;
+	uint8_t *ram = malloc(RAM);
+	uint64_t entry;
+	char err[64];
+
+	(void)state;
+	make_image(&im, RAM - 32); /* memsz runs past the end of RAM */
+	assert_int_equal(elf_load(&im, sizeof(im), ram, RAM, 0x100000, &entry, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "does not fit"));
+	make_image(&im, 0x1000); /* below the lowest allowed address */
+	assert_int_equal(elf_load(&im, sizeof(im), ram, RAM, 0x100000, &entry, err, sizeof(err)),
+			 -1);
+	make_image(&im, 0x100000);
+	im.ehdr[4] = 1; /* ELFCLASS32 */
+	assert_int_equal(elf_load(&im, sizeof(im), ram, RAM, 0x100000, &entry, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "ELF64"));
+	make_image(&im, 0x100000);
+	put64(im.phdr[0] + 8, 1u << 20); /* file offset beyond the file */
+	assert_int_equal(elf_load(&im, sizeof(im), ram, RAM, 0x100000, &entry, err, sizeof(err)),
+			 -1);
+	assert_int_equal(elf_load("not an elf", 10, ram, RAM, 0x100000, &entry, err, sizeof(err)),
+			 -1);
+	free(ram);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loads_segment_and_zeroes_bss),
+		cmocka_unit_test(test_refuses_bad_images),
+	};
+
+	return cmocka_run_group_tests_name("elf", tests, NULL, NULL);
+}
