@@ -85,5 +85,8 @@ struct virt_ops {
 const struct virt_ops *virt_detect(const char **why);
 
 extern const struct virt_ops svm_ops;
+extern const struct virt_ops vmx_ops;
+/* Whether the CPU's VT-x has what corevisor needs (EPT, VPID); else why not. */
+bool vmx_usable(const char **why);
 
 #endif

@@ -6,16 +6,12 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/nested_pt.h"
 #include "arch/x86_64/regs.h"
 #include "arch/x86_64/svm/svm_defs.h"
-#include "arch/x86_64/svm/svm_regs_offsets.h"
 #include "arch/x86_64/svm/vmcb.h"
 #include "arch/x86_64/virt.h"
 #include "kernel/mem.h"
-
-_Static_assert(offsetof(struct virt_regs, rax) == REG_RAX, "regs");
-_Static_assert(offsetof(struct virt_regs, rdi) == REG_RDI, "regs");
-_Static_assert(offsetof(struct virt_regs, r15) == REG_R15, "regs");
 
 #define NPT_PRESENT   0x001ull
 #define NPT_WRITE     0x002ull
@@ -59,36 +55,11 @@ static int svm_cpu_enable(void)
 	return 0;
 }
 
-static uint64_t svm_npt_create(void)
-{
-	uint64_t root;
-
-	return page_zalloc(1, &root) ? root : 0;
-}
-
-/* The next-level table under entry `e`, created when missing. */
-static uint64_t *npt_next(uint64_t *e)
-{
-	uint64_t pa;
-
-	if (!(*e & NPT_PRESENT)) {
-		if (!page_zalloc(1, &pa))
-			return NULL;
-		*e = pa | NPT_TABLE;
-	}
-	return phys_to_virt(*e & NPT_ADDR);
-}
+static const struct nested_pt_format npt_format = {NPT_TABLE, NPT_TABLE | NPT_LARGE};
 
 static int svm_npt_map_2m(uint64_t root, uint64_t gpa, uint64_t hpa)
 {
-	uint64_t *pml4 = phys_to_virt(root), *pdpt, *pd;
-
-	pdpt = npt_next(&pml4[(gpa >> 39) & 511]);
-	pd = pdpt ? npt_next(&pdpt[(gpa >> 30) & 511]) : NULL;
-	if (!pd)
-		return -1;
-	pd[(gpa >> 21) & 511] = hpa | NPT_TABLE | NPT_LARGE;
-	return 0;
+	return nested_pt_map_2m(&npt_format, root, gpa, hpa);
 }
 
 static bool bitmaps_ready(void)
@@ -254,7 +225,7 @@ static uint64_t svm_vcpu_rip(const struct virt_vcpu *v)
 const struct virt_ops svm_ops = {
 	.name = "svm",
 	.cpu_enable = svm_cpu_enable,
-	.npt_create = svm_npt_create,
+	.npt_create = nested_pt_create,
 	.npt_map_2m = svm_npt_map_2m,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_set_entry = svm_vcpu_set_entry,

@@ -8,7 +8,7 @@
  * hypervisor's GS base and TR must survive the guest (§15.5.2). GIF is clear
  * from CLGI to STGI, so a host interrupt is taken only after the switch back.
  */
-#include "arch/x86_64/svm/svm_regs_offsets.h"
+#include "arch/x86_64/virt_regs_offsets.h"
 
 	.text
 	.global svm_enter

@@ -1,7 +1,7 @@
-/* Offsets of struct virt_regs (arch/x86_64/virt.h) for svm_entry.S; the
- * static asserts in svm.c keep the two in step. */
-#ifndef ARCH_X86_64_SVM_SVM_REGS_OFFSETS_H
-#define ARCH_X86_64_SVM_SVM_REGS_OFFSETS_H
+/* Offsets of struct virt_regs (arch/x86_64/virt.h) for the world-switch assembly (svm_entry.S,
+ * vmx_entry.S); the static asserts in virt.c keep the two in step. */
+#ifndef ARCH_X86_64_VIRT_REGS_OFFSETS_H
+#define ARCH_X86_64_VIRT_REGS_OFFSETS_H
 
 #define REG_RAX 0
 #define REG_RBX 8

@@ -1,0 +1,382 @@
+/* Intel VT-x behind the virt_ops interface (SDM Vol. 3C, ch. 23-29). Every
+ * control is derived from the (true) capability MSRs, so the same code runs
+ * on Bochs' models and on servers. A VMCS is set up on the CPU that runs it,
+ * at its first entry: VMPTRLD binds it to that CPU. */
+#include <string.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/nested_pt.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/regs.h"
+#include "arch/x86_64/virt.h"
+#include "arch/x86_64/vmx/vmx_defs.h"
+#include "kernel/log.h"
+#include "kernel/mem.h"
+
+#define VMX_MAX_VCPUS 256
+
+struct virt_vcpu {
+	uint64_t vmcs_pa;
+	uint64_t eptp;
+	uint16_t vpid;
+	bool launched;
+	struct virt_entry_state entry;
+};
+
+static struct virt_vcpu vmx_vcpus[VMX_MAX_VCPUS]; /* created on the boot CPU only */
+static unsigned vmx_vcpus_used;
+static uint64_t msr_bitmap_pa;
+static const struct nested_pt_format ept_format = {EPT_RWX, EPT_RWX | EPT_MT_WB | EPT_LARGE};
+
+int vmx_enter(struct virt_regs *regs, int launched);
+extern char vmx_exit_entry[];
+
+static inline void vmwrite(uint64_t field, uint64_t value)
+{
+	__asm__ volatile("vmwrite %1, %0" ::"r"(field), "rm"(value) : "cc", "memory");
+}
+
+static inline uint64_t vmread(uint64_t field)
+{
+	uint64_t value;
+
+	__asm__ volatile("vmread %1, %0" : "=rm"(value) : "r"(field) : "cc");
+	return value;
+}
+
+/* A control value with the bits the CPU forces to 1 set and those it does
+ * not allow cleared (SDM appendix A.3): low half = allowed 0, high = allowed 1. */
+static uint32_t adjust_controls(uint32_t want, uint32_t msr)
+{
+	uint64_t cap = rdmsr(msr);
+
+	return (want | (uint32_t)cap) & (uint32_t)(cap >> 32);
+}
+
+static uint32_t control_msr(uint32_t plain, uint32_t true_msr)
+{
+	return rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS ? true_msr : plain;
+}
+
+bool vmx_usable(const char **why)
+{
+	uint64_t proc2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32;
+
+	if (!(proc2 & PROC2_ENABLE_EPT)) {
+		*why = "VT-x without EPT";
+		return false;
+	}
+	if (!(proc2 & PROC2_ENABLE_VPID)) {
+		*why = "VT-x without VPID";
+		return false;
+	}
+	return true;
+}
+
+static uint64_t fixed_bits(uint64_t value, uint32_t fixed0, uint32_t fixed1)
+{
+	return (value | rdmsr(fixed0)) & rdmsr(fixed1);
+}
+
+/* VMXON (SDM §23.7): feature-control lock, the CR0/CR4 fixed bits, CR4.VMXE. */
+static int vmx_cpu_enable(void)
+{
+	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL), region;
+	uint8_t failed;
+
+	if (!(fc & FEATURE_CONTROL_LOCKED))
+		wrmsr(MSR_IA32_FEATURE_CONTROL,
+		      fc | FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMXON_OUTSIDE_SMX);
+	else if (!(fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX))
+		return -1; /* locked off by the firmware */
+	write_cr0(fixed_bits(read_cr0(), MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1));
+	write_cr4(fixed_bits(read_cr4() | X86_CR4_VMXE, MSR_IA32_VMX_CR4_FIXED0,
+			     MSR_IA32_VMX_CR4_FIXED1));
+	region = mem_alloc_pages(1, 1);
+	if (!region)
+		return -1;
+	memset(phys_to_virt(region), 0, PAGE_SIZE);
+	*(uint32_t *)phys_to_virt(region) = (uint32_t)rdmsr(MSR_IA32_VMX_BASIC) & 0x7fffffff;
+	__asm__ volatile("vmxon %1; setbe %0" : "=qm"(failed) : "m"(region) : "cc", "memory");
+	return failed ? -1 : 0;
+}
+
+static int vmx_ept_map_2m(uint64_t root, uint64_t gpa, uint64_t hpa)
+{
+	return nested_pt_map_2m(&ept_format, root, gpa, hpa);
+}
+
+static struct virt_vcpu *vmx_vcpu_create(uint64_t ept_root, uint32_t unused, uint32_t vpid)
+{
+	struct virt_vcpu *v;
+
+	(void)unused;
+	if (vmx_vcpus_used == VMX_MAX_VCPUS)
+		return NULL;
+	if (!msr_bitmap_pa) {
+		msr_bitmap_pa = mem_alloc_pages(1, 1);
+		if (!msr_bitmap_pa)
+			return NULL;
+		memset(phys_to_virt(msr_bitmap_pa), 0xff, PAGE_SIZE); /* every MSR exits */
+	}
+	v = &vmx_vcpus[vmx_vcpus_used++];
+	v->vmcs_pa = mem_alloc_pages(1, 1);
+	if (!v->vmcs_pa)
+		return NULL;
+	memset(phys_to_virt(v->vmcs_pa), 0, PAGE_SIZE);
+	*(uint32_t *)phys_to_virt(v->vmcs_pa) = (uint32_t)rdmsr(MSR_IA32_VMX_BASIC) & 0x7fffffff;
+	v->eptp = ept_root | EPTP_WALK_4 | EPTP_WB;
+	v->vpid = (uint16_t)(vpid ? vpid : 1);
+	return v;
+}
+
+static void vmx_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_state *s)
+{
+	v->entry = *s;
+}
+
+static void setup_controls(const struct virt_vcpu *v)
+{
+	vmwrite(VMCS_PIN_CONTROLS, adjust_controls(PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING,
+						   control_msr(MSR_IA32_VMX_PINBASED_CTLS,
+							       MSR_IA32_VMX_TRUE_PINBASED)));
+	vmwrite(VMCS_PROC_CONTROLS,
+		adjust_controls(
+			PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_USE_MSR_BITMAPS |
+				PROC_ACTIVATE_SECONDARY,
+			control_msr(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED)));
+	vmwrite(VMCS_PROC2_CONTROLS, adjust_controls(PROC2_ENABLE_EPT | PROC2_ENABLE_VPID,
+						     MSR_IA32_VMX_PROCBASED_CTLS2));
+	vmwrite(VMCS_EXIT_CONTROLS,
+		adjust_controls(EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
+					EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
+					EXIT_LOAD_IA32_PAT,
+				control_msr(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT)));
+	vmwrite(VMCS_ENTRY_CONTROLS,
+		adjust_controls(ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
+				control_msr(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY)));
+	vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* a guest fault is the guest's: no IDT, triple fault */
+	vmwrite(VMCS_MSR_BITMAP, msr_bitmap_pa);
+	vmwrite(VMCS_EPT_POINTER, v->eptp);
+	vmwrite(VMCS_VPID, v->vpid);
+	vmwrite(VMCS_LINK_POINTER, ~0ull);
+	vmwrite(VMCS_CR4_GUEST_HOST_MASK, X86_CR4_VMXE); /* the guest sees its own CR4 */
+	vmwrite(VMCS_CR4_READ_SHADOW, X86_CR4_PAE);
+}
+
+struct descriptor_table_register {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+/* What an exit restores (SDM §27.5): this CPU's own state. */
+static void setup_host_state(void)
+{
+	struct descriptor_table_register gdtr, idtr;
+
+	__asm__ volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
+	vmwrite(VMCS_HOST_CR0, read_cr0());
+	vmwrite(VMCS_HOST_CR3, read_cr3());
+	vmwrite(VMCS_HOST_CR4, read_cr4());
+	vmwrite(VMCS_HOST_CS_SELECTOR, GDT_SEL_CODE);
+	vmwrite(VMCS_HOST_SS_SELECTOR, GDT_SEL_DATA);
+	vmwrite(VMCS_HOST_DS_SELECTOR, GDT_SEL_DATA);
+	vmwrite(VMCS_HOST_ES_SELECTOR, GDT_SEL_DATA);
+	vmwrite(VMCS_HOST_FS_SELECTOR, 0);
+	vmwrite(VMCS_HOST_GS_SELECTOR, 0);
+	vmwrite(VMCS_HOST_TR_SELECTOR, GDT_SEL_TSS);
+	vmwrite(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
+	vmwrite(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
+	vmwrite(VMCS_HOST_TR_BASE, (uint64_t)(uintptr_t)&this_cpu()->tss);
+	vmwrite(VMCS_HOST_GDTR_BASE, gdtr.base);
+	vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
+	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
+	vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmwrite(VMCS_HOST_SYSENTER_CS, 0);
+	vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
+}
+
+static void set_segment(enum vmcs_segment seg, uint16_t sel, uint32_t ar, uint32_t limit)
+{
+	vmwrite(VMCS_GUEST_ES_SELECTOR + 2 * seg, sel);
+	vmwrite(VMCS_GUEST_ES_AR + 2 * seg, ar);
+	vmwrite(VMCS_GUEST_ES_LIMIT + 2 * seg, limit);
+	vmwrite(VMCS_GUEST_ES_BASE + 2 * seg, 0);
+}
+
+static void setup_guest_state(const struct virt_entry_state *e)
+{
+	set_segment(SEG_CS, 0x08, VMX_AR_CODE64, 0xffffffff);
+	for (int s = SEG_ES; s <= SEG_GS; s++)
+		if (s != SEG_CS)
+			set_segment(s, 0x10, VMX_AR_DATA, 0xffffffff);
+	set_segment(SEG_LDTR, 0, VMX_AR_UNUSABLE, 0);
+	set_segment(SEG_TR, 0, VMX_AR_TSS64, 0x67);
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0); /* no IDT: a guest fault is a triple fault */
+	vmwrite(VMCS_GUEST_CR0, fixed_bits(X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG,
+					   MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1));
+	vmwrite(VMCS_GUEST_CR4, fixed_bits(X86_CR4_PAE | X86_CR4_VMXE, MSR_IA32_VMX_CR4_FIXED0,
+					   MSR_IA32_VMX_CR4_FIXED1));
+	vmwrite(VMCS_GUEST_CR3, e->cr3);
+	vmwrite(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmwrite(VMCS_GUEST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_RSP, e->rsp);
+	vmwrite(VMCS_GUEST_RIP, e->rip);
+	vmwrite(VMCS_GUEST_RFLAGS, 2);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
+}
+
+/* First entry on this CPU: make the VMCS current here and fill it. */
+static int vmcs_load(struct virt_vcpu *v)
+{
+	uint8_t failed;
+
+	__asm__ volatile("vmclear %1; setbe %0" : "=qm"(failed) : "m"(v->vmcs_pa) : "cc", "memory");
+	if (!failed)
+		__asm__ volatile("vmptrld %1; setbe %0"
+				 : "=qm"(failed)
+				 : "m"(v->vmcs_pa)
+				 : "cc", "memory");
+	if (failed)
+		return -1;
+	setup_controls(v);
+	setup_host_state();
+	setup_guest_state(&v->entry);
+	return 0;
+}
+
+/* A failed entry must say what was wrong (issue: "a readable dump of the
+ * offending guest-state fields"): the error, then the state the SDM's entry
+ * checks (§26.3) look at first. */
+static void dump_failed_entry(const char *what, uint64_t code)
+{
+	log_printf("VT-x: %s %llu; guest CR0 0x%llx CR3 0x%llx CR4 0x%llx EFER 0x%llx\n", what,
+		   (unsigned long long)code, (unsigned long long)vmread(VMCS_GUEST_CR0),
+		   (unsigned long long)vmread(VMCS_GUEST_CR3),
+		   (unsigned long long)vmread(VMCS_GUEST_CR4),
+		   (unsigned long long)vmread(VMCS_GUEST_IA32_EFER));
+	log_printf("VT-x: guest RIP 0x%llx RSP 0x%llx RFLAGS 0x%llx CS AR 0x%llx TR AR 0x%llx "
+		   "entry controls 0x%llx\n",
+		   (unsigned long long)vmread(VMCS_GUEST_RIP),
+		   (unsigned long long)vmread(VMCS_GUEST_RSP),
+		   (unsigned long long)vmread(VMCS_GUEST_RFLAGS),
+		   (unsigned long long)vmread(VMCS_GUEST_ES_AR + 2 * SEG_CS),
+		   (unsigned long long)vmread(VMCS_GUEST_ES_AR + 2 * SEG_TR),
+		   (unsigned long long)vmread(VMCS_ENTRY_CONTROLS));
+}
+
+static void decode_io(struct virt_exit *x, uint64_t qual)
+{
+	x->reason = VIRT_EXIT_IO;
+	x->io.size = (uint8_t)((qual & VMX_IO_SIZE_MASK) + 1);
+	x->io.in = qual & VMX_IO_IN;
+	x->io.string = qual & VMX_IO_STRING;
+	x->io.rep = qual & VMX_IO_REP;
+	x->io.port = (uint16_t)(qual >> VMX_IO_PORT_SHIFT);
+}
+
+static void decode_exit(struct virt_exit *x)
+{
+	uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
+
+	memset(x, 0, sizeof(*x));
+	x->vendor_code = reason;
+	x->rip = vmread(VMCS_GUEST_RIP);
+	x->insn_len = (uint8_t)vmread(VMCS_EXIT_INSTRUCTION_LEN);
+	if (reason & VMX_EXIT_ENTRY_FAILURE) {
+		dump_failed_entry("VM entry failed, exit reason", reason & 0xffff);
+		x->reason = VIRT_EXIT_INVALID_STATE;
+		return;
+	}
+	switch (reason & 0xffff) {
+	case VMX_EXIT_CPUID:
+		x->reason = VIRT_EXIT_CPUID;
+		break;
+	case VMX_EXIT_HLT:
+		x->reason = VIRT_EXIT_HLT;
+		break;
+	case VMX_EXIT_VMCALL:
+		x->reason = VIRT_EXIT_HYPERCALL;
+		break;
+	case VMX_EXIT_RDMSR:
+		x->reason = VIRT_EXIT_MSR_READ;
+		break;
+	case VMX_EXIT_WRMSR:
+		x->reason = VIRT_EXIT_MSR_WRITE;
+		break;
+	case VMX_EXIT_IO:
+		decode_io(x, qual);
+		break;
+	case VMX_EXIT_EPT_VIOLATION:
+		x->reason = VIRT_EXIT_NESTED_PAGE_FAULT;
+		x->npf.gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+		x->npf.write = qual & VMX_EPT_WRITE;
+		x->npf.fetch = qual & VMX_EPT_FETCH;
+		break;
+	case VMX_EXIT_EXTERNAL_INT:
+	case VMX_EXIT_EXCEPTION_NMI:
+		x->reason = VIRT_EXIT_EXTERNAL_INTERRUPT;
+		break;
+	case VMX_EXIT_INTERRUPT_WINDOW:
+		x->reason = VIRT_EXIT_INTERRUPT_WINDOW;
+		break;
+	case VMX_EXIT_TRIPLE_FAULT:
+		x->reason = VIRT_EXIT_TRIPLE_FAULT;
+		break;
+	default:
+		x->reason = VIRT_EXIT_OTHER;
+	}
+}
+
+static void vmx_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit)
+{
+	if (!v->launched && vmcs_load(v)) {
+		memset(exit, 0, sizeof(*exit));
+		exit->reason = VIRT_EXIT_INVALID_STATE;
+		log_printf("VT-x: VMCLEAR/VMPTRLD failed\n");
+		return;
+	}
+	if (vmx_enter(regs, v->launched)) {
+		dump_failed_entry("VMLAUNCH/VMRESUME failed, VM-instruction error",
+				  vmread(VMCS_INSTRUCTION_ERROR));
+		memset(exit, 0, sizeof(*exit));
+		exit->reason = VIRT_EXIT_INVALID_STATE;
+		exit->rip = vmread(VMCS_GUEST_RIP);
+		return;
+	}
+	v->launched = true;
+	decode_exit(exit);
+}
+
+static void vmx_vcpu_skip_instruction(struct virt_vcpu *v, const struct virt_exit *exit)
+{
+	(void)v;
+	vmwrite(VMCS_GUEST_RIP, exit->rip + exit->insn_len);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0); /* a skipped STI/MOV SS ends its shadow */
+}
+
+static uint64_t vmx_vcpu_rip(const struct virt_vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_RIP);
+}
+
+const struct virt_ops vmx_ops = {
+	.name = "vmx",
+	.cpu_enable = vmx_cpu_enable,
+	.npt_create = nested_pt_create,
+	.npt_map_2m = vmx_ept_map_2m,
+	.vcpu_create = vmx_vcpu_create,
+	.vcpu_set_entry = vmx_vcpu_set_entry,
+	.vcpu_run = vmx_vcpu_run,
+	.vcpu_skip_instruction = vmx_vcpu_skip_instruction,
+	.vcpu_rip = vmx_vcpu_rip,
+	.hypercall_is_vmmcall = false,
+};
