@@ -1,7 +1,8 @@
 /* guest-shim workloads, chosen by `workload=` on the command line:
  *   hello           print a line and power off
  *   cpuid n=N       execute N CPUID instructions, report the count
- *   spin n=N        count to N, reporting progress
+ *   spin n=N        count to N and report it; n=0 counts for ever, reporting
+ *                   every SPIN_REPORT_EVERY
  *   pio n=N         N port reads of an unused port, each must read all-ones
  *   ud              an undefined instruction with no IDT (a triple fault)
  *   oob             read memory beyond the guest's RAM
@@ -10,7 +11,8 @@
  * Each one reports through hypercalls and ends with HC_POWEROFF. */
 #include "guest-shim/shim.h"
 
-#define UNUSED_PORT 0x3e0
+#define UNUSED_PORT	  0x3e0
+#define SPIN_REPORT_EVERY (1ull << 26)
 
 uint64_t shim_cpuid_count;
 
@@ -29,8 +31,9 @@ static void run_spin(uint64_t n)
 {
 	volatile uint64_t i;
 
-	for (i = 0; i < n; i++)
-		;
+	for (i = 0; i < n || !n; i++)
+		if (!n && i % SPIN_REPORT_EVERY == SPIN_REPORT_EVERY - 1)
+			shim_report(HR_SPIN_DONE, i + 1);
 	shim_report(HR_SPIN_DONE, i);
 }
 

@@ -13,6 +13,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/timer.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/bootinfo.h"
 #include "kernel/elf.h"
@@ -150,13 +151,15 @@ unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi)
 	return nvms;
 }
 
-static void report_stats(const struct vm *vm)
+/* `@vm_stats` when a VM stops, `@stats` periodically while it runs. */
+static void report_stats(const struct vm *vm, const char *type)
 {
 	struct record r;
 	char key[32];
 
-	record_begin(&r, "vm_stats");
+	record_begin(&r, type);
 	record_str(&r, "vm", vm->cfg->name);
+	record_uint(&r, "cpu", vm->cpu);
 	for (unsigned i = 0; i < VIRT_EXIT_COUNT; i++) {
 		snprintf(key, sizeof(key), "exit_%s", vmexit_reason_name(i));
 		record_uint(&r, key, vm->exits[i]);
@@ -179,7 +182,7 @@ void vm_stop(struct vm *vm, const char *reason, uint64_t rip)
 	record_str(&r, "reason", reason);
 	record_hex(&r, "rip", rip);
 	record_emit(&r);
-	report_stats(vm);
+	report_stats(vm, "vm_stats");
 	__atomic_fetch_add(&vms_stopped, 1, __ATOMIC_RELEASE);
 }
 
@@ -188,30 +191,81 @@ bool vm_all_stopped(void)
 	return __atomic_load_n(&vms_stopped, __ATOMIC_ACQUIRE) == nvms;
 }
 
-static void run_until_stopped(struct vm *vm)
+/* What one CPU needs while it time-slices its VMs. */
+struct cpu_run {
+	uint64_t slice;	      /* TSC cycles */
+	uint64_t stats_every; /* TSC cycles; 0: no periodic stats */
+	uint64_t next_stats;
+	struct vm *mine[MANIFEST_MAX_VMS];
+	unsigned n;
+};
+
+static void report_periodic_stats(struct cpu_run *cr, uint64_t now)
 {
+	for (unsigned i = 0; i < cr->n; i++)
+		if (cr->mine[i]->state != VM_STOPPED)
+			report_stats(cr->mine[i], "stats");
+	cr->next_stats = now + cr->stats_every;
+}
+
+/* Runs a VM until its slice ends or it stops. A stand-in for the two-class
+ * scheduler (issue 4): round robin over the VMs placed on this CPU. */
+static void run_slice(struct vm *vm, struct cpu_run *cr)
+{
+	uint64_t slice_end = rdtsc() + cr->slice;
 	struct virt_exit exit;
 
 	vm->state = VM_RUNNING;
-	vm->start_tsc = rdtsc();
-	do
-		virt->vcpu_run(vm->vcpu, &vm->regs, &exit);
-	while (vmexit_handle(vm, &exit));
+	if (!vm->start_tsc)
+		vm->start_tsc = rdtsc();
+	for (;;) {
+		uint64_t now = rdtsc();
+
+		if (cr->stats_every && now >= cr->next_stats)
+			report_periodic_stats(cr, now);
+		if (now >= slice_end)
+			return;
+		virt->vcpu_run(vm->vcpu, &vm->regs, &exit,
+			       slice_end < cr->next_stats ? slice_end : cr->next_stats);
+		if (!vmexit_handle(vm, &exit))
+			return;
+	}
 }
 
-void vm_run_this_cpu(void)
+static unsigned collect_mine(const struct manifest *m, struct cpu_run *cr)
 {
 	uint32_t self = this_cpu()->index;
-	bool enabled = false;
 
-	for (unsigned i = 0; i < nvms; i++) {
-		if (vms[i].cpu != self)
-			continue;
-		if (!enabled && virt->cpu_enable()) {
-			vm_stop(&vms[i], "this CPU cannot enable virtualization", 0);
-			continue;
-		}
-		enabled = true;
-		run_until_stopped(&vms[i]);
+	cr->n = 0;
+	for (unsigned i = 0; i < nvms; i++)
+		if (vms[i].cpu == self)
+			cr->mine[cr->n++] = &vms[i];
+	cr->slice = tsc_from_us(m->regular_slice_us);
+	cr->stats_every = tsc_from_us((uint64_t)m->stats_interval_ms * 1000);
+	cr->next_stats = cr->stats_every ? rdtsc() + cr->stats_every : ~0ull;
+	return cr->n;
+}
+
+void vm_run_this_cpu(const struct manifest *m)
+{
+	struct cpu_run cr;
+	unsigned running;
+
+	if (!collect_mine(m, &cr))
+		return;
+	if (virt->cpu_enable()) {
+		for (unsigned i = 0; i < cr.n; i++)
+			vm_stop(cr.mine[i], "this CPU cannot enable virtualization", 0);
+		return;
 	}
+	do {
+		running = 0;
+		for (unsigned i = 0; i < cr.n; i++) {
+			if (cr.mine[i]->state == VM_STOPPED)
+				continue;
+			run_slice(cr.mine[i], &cr);
+			running += cr.mine[i]->state != VM_STOPPED;
+		}
+	} while (running);
+	timer_cancel();
 }

@@ -32,8 +32,9 @@ struct vm {
 /* Builds every valid VM of the manifest; reports each one that cannot be
  * built (`@vm_stopped`) and leaves the others. Returns how many were built. */
 unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi);
-/* Runs the VMs placed on this CPU until each has stopped. */
-void vm_run_this_cpu(void);
+/* Runs the VMs placed on this CPU, round robin with the manifest's regular
+ * slice, printing `@stats` every stats_interval_ms, until each has stopped. */
+void vm_run_this_cpu(const struct manifest *m);
 /* Ends a VM with a reason (`@vm_stopped`, `@vm_stats`); the others go on. */
 void vm_stop(struct vm *vm, const char *reason, uint64_t rip);
 /* True once every VM built has stopped. */

@@ -32,6 +32,7 @@ static const char *const reason_names[VIRT_EXIT_COUNT] = {
 	[VIRT_EXIT_NESTED_PAGE_FAULT] = "npf",
 	[VIRT_EXIT_EXTERNAL_INTERRUPT] = "extint",
 	[VIRT_EXIT_INTERRUPT_WINDOW] = "intr_window",
+	[VIRT_EXIT_DEADLINE] = "deadline",
 	[VIRT_EXIT_TRIPLE_FAULT] = "triple_fault",
 	[VIRT_EXIT_EXCEPTION] = "exception",
 	[VIRT_EXIT_INVALID_STATE] = "invalid_state",
@@ -207,9 +208,15 @@ static bool handle_external_interrupt(struct vm *vm, const struct virt_exit *x)
 {
 	(void)vm;
 	(void)x;
-	irq_enable(); /* the host takes the interrupt here, then the guest resumes */
-	irq_disable();
+	irq_window(); /* the host takes the interrupt here, then the guest resumes */
 	return true;
+}
+
+static bool handle_deadline(struct vm *vm, const struct virt_exit *x)
+{
+	(void)vm;
+	(void)x;
+	return true; /* the run loop sees the time and decides */
 }
 
 static bool handle_fatal(struct vm *vm, const struct virt_exit *x)
@@ -237,6 +244,7 @@ static const vmexit_handler handlers[VIRT_EXIT_COUNT] = {
 	[VIRT_EXIT_NESTED_PAGE_FAULT] = handle_npf,
 	[VIRT_EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[VIRT_EXIT_INTERRUPT_WINDOW] = handle_fatal,
+	[VIRT_EXIT_DEADLINE] = handle_deadline,
 	[VIRT_EXIT_TRIPLE_FAULT] = handle_fatal,
 	[VIRT_EXIT_EXCEPTION] = handle_fatal,
 	[VIRT_EXIT_INVALID_STATE] = handle_fatal,

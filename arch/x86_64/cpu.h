@@ -111,6 +111,13 @@ static inline void irq_disable(void)
 	__asm__ volatile("cli" ::: "memory");
 }
 
+/* Lets pending interrupts in. STI delays them by one instruction (SDM Vol.
+ * 2B, STI), so "sti; cli" would let none through: the NOP is the window. */
+static inline void irq_window(void)
+{
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
 /* sti;hlt as one pair: STI's one-instruction interrupt shadow guarantees that
  * an interrupt pending at the sti wakes the hlt instead of being lost. */
 static inline void cpu_wait_for_interrupt(void)

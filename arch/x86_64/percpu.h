@@ -17,6 +17,7 @@ struct cpu {
 	uint64_t stack_top;
 	volatile bool online;
 	volatile uint64_t timer_fired_tsc; /* set by the timer interrupt */
+	uint64_t timer_armed;		   /* the deadline the timer holds */
 	struct gdt gdt;
 	struct tss tss;
 } __attribute__((aligned(64)));

@@ -93,13 +93,22 @@ void timer_init_cpu(void)
 	timer->init_cpu();
 }
 
+/* Re-arming costs an MSR or APIC write per VM entry; skip it while the
+ * same deadline is still pending. */
 void timer_arm_deadline(uint64_t deadline)
 {
+	struct cpu *c = this_cpu();
+
+	if (deadline == c->timer_armed && !c->timer_fired_tsc)
+		return;
+	c->timer_fired_tsc = 0;
+	c->timer_armed = deadline;
 	timer->arm(deadline);
 }
 
 void timer_cancel(void)
 {
+	this_cpu()->timer_armed = 0;
 	timer->cancel();
 }
 
@@ -114,7 +123,6 @@ uint64_t timer_selftest(uint64_t delay_us)
 	uint64_t start = rdtsc();
 	uint64_t give_up = start + tsc_from_us(delay_us * 100);
 
-	c->timer_fired_tsc = 0;
 	timer_arm_deadline(start + tsc_from_us(delay_us));
 	/* Poll with interrupts on rather than hlt: a timer that never fires must
 	 * give a failed self-test, not a hung boot. */

@@ -19,6 +19,7 @@ enum virt_exit_reason {
 	VIRT_EXIT_NESTED_PAGE_FAULT,
 	VIRT_EXIT_EXTERNAL_INTERRUPT,
 	VIRT_EXIT_INTERRUPT_WINDOW,
+	VIRT_EXIT_DEADLINE, /* the run's deadline passed (VMX-preemption timer) */
 	VIRT_EXIT_TRIPLE_FAULT,
 	VIRT_EXIT_EXCEPTION,
 	VIRT_EXIT_INVALID_STATE,
@@ -73,8 +74,10 @@ struct virt_ops {
 	int (*npt_map_2m)(uint64_t root, uint64_t gpa, uint64_t hpa);
 	struct virt_vcpu *(*vcpu_create)(uint64_t npt_root, uint32_t tag, uint32_t vpid);
 	void (*vcpu_set_entry)(struct virt_vcpu *v, const struct virt_entry_state *s);
-	/* Runs the guest until the next exit, which it fills in. */
-	void (*vcpu_run)(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit);
+	/* Runs the guest until its next exit, which it fills in, and exits it at
+	 * the latest soon after the TSC reaches `deadline`. */
+	void (*vcpu_run)(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit,
+			 uint64_t deadline);
 	void (*vcpu_skip_instruction)(struct virt_vcpu *v, const struct virt_exit *exit);
 	uint64_t (*vcpu_rip)(const struct virt_vcpu *v);
 	/* The hypercall instruction the guest must use (CPUID leaf 0x40000001). */

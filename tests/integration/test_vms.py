@@ -8,11 +8,13 @@ from conftest import emu, make_iso
 EMULATORS = ["qemu-svm", "bochs-vmx"]
 
 
-def boot(emulator, manifest):
+def boot(emulator, manifest, icount=None):
+    """Boots `manifest`; `icount` makes QEMU's time deterministic (one instruction = 2^icount ns),
+    for tests whose outcome depends on how much guest work fits in a time slice."""
     iso = make_iso(manifest)
     name = f"{emulator}-{manifest.split('/')[-1][:-5]}"
     if emulator == "qemu-svm":
-        return emu.run_qemu(iso, name, smp=2, timeout=120)
+        return emu.run_qemu(iso, name, smp=2, timeout=180, icount=icount)
     return emu.run_bochs(iso, name, cpus=2, timeout=180)
 
 
@@ -85,3 +87,30 @@ def test_other_vms_and_the_hypervisor_go_on(faults):
     assert by_vm(faults, "vm_stopped")["good"]["reason"] == "powered off by the guest, code 0"
     assert reports(faults, "good")["cpuid_count"] == 501
     assert faults.ended == "poweroff" and not faults.of_type("panic")
+
+
+@pytest.fixture(scope="module", params=EMULATORS)
+def timeslice(request):
+    return boot(request.param, "good/timeslice.json", icount=3)
+
+
+def test_vms_on_one_core_share_it(timeslice):
+    """Two spinning VMs on one core: the one-shot timer (SVM) or the VMX-preemption timer ends
+    each 2 ms slice, so both make progress side by side and both finish."""
+    run = timeslice
+    stopped = by_vm(run, "vm_stopped")
+    assert {vm: r["reason"] for vm, r in stopped.items()} == {
+        "a": "powered off by the guest, code 0", "b": "powered off by the guest, code 0"}
+    for vm, stats in by_vm(run, "vm_stats").items():
+        assert stats["exit_extint"] + stats["exit_deadline"] >= 2, stats
+    # b started before a finished: the core was shared, not run to completion
+    order = [(r["vm"], r["key"]) for r in run.of_type("guest_report")]
+    assert order.index(("b", "start_tsc")) < order.index(("a", "spin_done"))
+
+
+def test_periodic_stats_while_vms_run(timeslice):
+    stats = timeslice.of_type("stats")
+    assert {s["vm"] for s in stats} == {"a", "b"}
+    for vm in ("a", "b"):
+        counts = [s["exit_extint"] + s["exit_deadline"] for s in stats if s["vm"] == vm]
+        assert counts == sorted(counts)  # counters only grow

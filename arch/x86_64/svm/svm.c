@@ -10,6 +10,7 @@
 #include "arch/x86_64/regs.h"
 #include "arch/x86_64/svm/svm_defs.h"
 #include "arch/x86_64/svm/vmcb.h"
+#include "arch/x86_64/timer.h"
 #include "arch/x86_64/virt.h"
 #include "kernel/mem.h"
 
@@ -88,6 +89,10 @@ static void setup_control(struct vmcb_control *c, uint64_t npt_root, uint32_t as
 	c->msrpm_base_pa = msrpm_pa;
 	c->guest_asid = asid;
 	c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	/* Physical interrupts exit the guest whatever the guest's IF: the host's
+	 * IF at VMRUN decides (APM §15.21.1). Exitless delivery (the I/O-core
+	 * issue) will clear this for the vCPUs that take IPIs directly. */
+	c->int_control = SVM_V_INTR_MASKING;
 	c->np_enable = 1;
 	c->n_cr3 = npt_root;
 }
@@ -202,8 +207,12 @@ static void decode_exit(const struct vmcb *vmcb, struct virt_exit *x)
 	}
 }
 
-static void svm_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit)
+/* The host's one-shot timer bounds the run: its interrupt exits the guest
+ * (INTR intercept with V_INTR_MASKING). */
+static void svm_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit,
+			 uint64_t deadline)
 {
+	timer_arm_deadline(deadline);
 	v->vmcb->save.rax = regs->rax;
 	svm_enter(v->vmcb_pa, regs, v->host_save_pa);
 	regs->rax = v->vmcb->save.rax;

@@ -56,6 +56,7 @@
 #define SVM_NPF_FETCH (1u << 4)
 
 #define SVM_TLB_CONTROL_FLUSH_ALL 1
+#define SVM_V_INTR_MASKING	  (1u << 24) /* VMCB int_control */
 
 /* Segment attributes in the VMCB's packed form (APM §15.5.1): type, S, DPL,
  * P in bits 0-7, then AVL, L, D/B, G in bits 8-11. */

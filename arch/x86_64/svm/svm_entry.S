@@ -6,7 +6,8 @@
  * VMSAVE move the state VMRUN leaves alone (FS/GS bases, TR, LDTR, the SYSCALL
  * MSRs): the guest's around the run, then the host's back, since this
  * hypervisor's GS base and TR must survive the guest (§15.5.2). GIF is clear
- * from CLGI to STGI, so a host interrupt is taken only after the switch back.
+ * from CLGI to STGI, so a host interrupt is taken only after the switch back,
+ * by the exit handler.
  */
 #include "arch/x86_64/virt_regs_offsets.h"
 
@@ -26,6 +27,9 @@ svm_enter:
 	mov %rdx, %rax
 	vmsave %rax			/* the host's FS/GS bases, TR, ... */
 	clgi
+	sti				/* with V_INTR_MASKING, the host's IF at VMRUN lets a
+					 * physical interrupt exit the guest (APM §15.21.1);
+					 * GIF = 0 holds it off the host until then */
 	mov %rsi, %rax
 	mov REG_RBX(%rax), %rbx
 	mov REG_RCX(%rax), %rcx
@@ -63,6 +67,7 @@ svm_enter:
 	mov %r15, REG_R15(%rax)
 	mov 8(%rsp), %rax		/* host save area: our FS/GS/TR back */
 	vmload %rax
+	cli				/* a pending interrupt waits for the exit handler */
 	stgi
 
 	add $24, %rsp

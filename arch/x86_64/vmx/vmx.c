@@ -25,6 +25,7 @@ struct virt_vcpu {
 };
 
 static struct virt_vcpu vmx_vcpus[VMX_MAX_VCPUS]; /* created on the boot CPU only */
+static uint64_t current_vmcs[MAX_CPUS];		  /* what VMPTRLD made current, per CPU */
 static unsigned vmx_vcpus_used;
 static uint64_t msr_bitmap_pa;
 static const struct nested_pt_format ept_format = {EPT_RWX, EPT_RWX | EPT_MT_WB | EPT_LARGE};
@@ -69,6 +70,11 @@ bool vmx_usable(const char **why)
 	}
 	if (!(proc2 & PROC2_ENABLE_VPID)) {
 		*why = "VT-x without VPID";
+		return false;
+	}
+	if (!(rdmsr(control_msr(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED)) >> 32 &
+	      PIN_PREEMPTION_TIMER)) {
+		*why = "VT-x without the VMX-preemption timer";
 		return false;
 	}
 	return true;
@@ -138,9 +144,10 @@ static void vmx_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_stat
 
 static void setup_controls(const struct virt_vcpu *v)
 {
-	vmwrite(VMCS_PIN_CONTROLS, adjust_controls(PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING,
-						   control_msr(MSR_IA32_VMX_PINBASED_CTLS,
-							       MSR_IA32_VMX_TRUE_PINBASED)));
+	vmwrite(VMCS_PIN_CONTROLS,
+		adjust_controls(
+			PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER,
+			control_msr(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED)));
 	vmwrite(VMCS_PROC_CONTROLS,
 		adjust_controls(
 			PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_USE_MSR_BITMAPS |
@@ -245,6 +252,7 @@ static int vmcs_load(struct virt_vcpu *v)
 				 : "cc", "memory");
 	if (failed)
 		return -1;
+	current_vmcs[this_cpu()->index] = v->vmcs_pa;
 	setup_controls(v);
 	setup_host_state();
 	setup_guest_state(&v->entry);
@@ -330,19 +338,51 @@ static void decode_exit(struct virt_exit *x)
 	case VMX_EXIT_TRIPLE_FAULT:
 		x->reason = VIRT_EXIT_TRIPLE_FAULT;
 		break;
+	case VMX_EXIT_PREEMPTION_TIMER:
+		x->reason = VIRT_EXIT_DEADLINE;
+		break;
 	default:
 		x->reason = VIRT_EXIT_OTHER;
 	}
 }
 
-static void vmx_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit)
+/* A CPU running several vCPUs must make each one's VMCS current before it
+ * touches or enters it (SDM §24.1). */
+static int vmcs_make_current(struct virt_vcpu *v)
 {
-	if (!v->launched && vmcs_load(v)) {
+	uint64_t *current = &current_vmcs[this_cpu()->index];
+	uint8_t failed;
+
+	if (*current == v->vmcs_pa)
+		return 0;
+	__asm__ volatile("vmptrld %1; setbe %0" : "=qm"(failed) : "m"(v->vmcs_pa) : "cc", "memory");
+	*current = failed ? 0 : v->vmcs_pa;
+	return failed ? -1 : 0;
+}
+
+/* The VMX-preemption timer bounds the run (SDM §25.5.1): it counts down at
+ * the TSC rate shifted right by IA32_VMX_MISC[4:0]. A pending host interrupt
+ * does not exit a guest that runs with IF clear on every model (Bochs), so
+ * the deadline cannot rest on the host timer alone. */
+static void set_preemption_timer(uint64_t deadline)
+{
+	uint64_t now = rdtsc(), ticks = 0;
+
+	if (deadline > now)
+		ticks = (deadline - now) >> (rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_PREEMPTION_RATE);
+	vmwrite(VMCS_PREEMPTION_TIMER, ticks > 0xffffffff ? 0xffffffff : ticks);
+}
+
+static void vmx_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit,
+			 uint64_t deadline)
+{
+	if (v->launched ? vmcs_make_current(v) : vmcs_load(v)) {
 		memset(exit, 0, sizeof(*exit));
 		exit->reason = VIRT_EXIT_INVALID_STATE;
 		log_printf("VT-x: VMCLEAR/VMPTRLD failed\n");
 		return;
 	}
+	set_preemption_timer(deadline);
 	if (vmx_enter(regs, v->launched)) {
 		dump_failed_entry("VMLAUNCH/VMRESUME failed, VM-instruction error",
 				  vmread(VMCS_INSTRUCTION_ERROR));

@@ -156,4 +156,11 @@ enum vmcs_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SE
 #define EPTP_WB	    6ull
 #define EPTP_WALK_4 (3ull << 3)
 
+/* The VMX-preemption timer (SDM §25.5.1; appendix A.6 for the rate). */
+#define PIN_PREEMPTION_TIMER	  (1u << 6)
+#define VMCS_PREEMPTION_TIMER	  0x482e
+#define VMX_EXIT_PREEMPTION_TIMER 52
+#define MSR_IA32_VMX_MISC	  0x485
+#define VMX_MISC_PREEMPTION_RATE  0x1f /* the timer ticks at TSC >> this */
+
 #endif
