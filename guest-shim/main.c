@@ -8,6 +8,7 @@
  *   oob             read memory beyond the guest's RAM
  *   hcflood         hypercalls without end
  *   exitbench n=N   TSC cycles per CPUID, hypercall and port-read round trip
+ *   mmio            accesses of every width to the test-mmio device
  * Each one reports through hypercalls and ends with HC_POWEROFF. */
 #include "guest-shim/shim.h"
 
@@ -83,6 +84,27 @@ static void run_exitbench(uint64_t n)
 	shim_report(HR_PIO_CYCLES, (rdtsc() - t) / n);
 }
 
+/* Seven accesses to the test-mmio registers (kernel/test_mmio.h); reports
+ * how many of the five checks passed. */
+static void run_mmio(void)
+{
+	volatile uint32_t *id = (volatile uint32_t *)0x3fe00000;
+	volatile uint64_t *scratch = (volatile uint64_t *)0x3fe00008;
+	volatile uint8_t *scratch8 = (volatile uint8_t *)0x3fe00008;
+	volatile uint16_t *scratch16 = (volatile uint16_t *)0x3fe0000a;
+	volatile uint64_t *writes = (volatile uint64_t *)0x3fe00010;
+	uint64_t ok = 0;
+
+	ok += *id == 0x45524f43;		 /* 32-bit read */
+	*scratch = 0x1122334455667788ull;	 /* 64-bit write */
+	ok += *scratch == 0x1122334455667788ull; /* 64-bit read */
+	ok += scratch8[1] == 0x77;		 /* byte read (MOVZX) */
+	*scratch16 = 0xbeef;			 /* 16-bit write */
+	ok += *scratch == 0x11223344beef7788ull; /* 64-bit read */
+	ok += *writes == 2;			 /* 64-bit read */
+	shim_report(HR_MMIO_OK, ok);
+}
+
 void shim_main(const char *cmdline, uint64_t ram_bytes);
 void shim_main(const char *cmdline, uint64_t ram_bytes)
 {
@@ -101,6 +123,8 @@ void shim_main(const char *cmdline, uint64_t ram_bytes)
 		__asm__ volatile("ud2");
 	else if (shim_arg_is(cmdline, "workload", "oob"))
 		(void)*(volatile uint64_t *)(uintptr_t)(ram_bytes + 0x200000);
+	else if (shim_arg_is(cmdline, "workload", "mmio"))
+		run_mmio();
 	else if (shim_arg_is(cmdline, "workload", "exitbench"))
 		run_exitbench(shim_arg_uint(cmdline, "n", 1000));
 	else if (shim_arg_is(cmdline, "workload", "hcflood"))

@@ -22,7 +22,8 @@
 #define HR_CPUID_CYCLES	    3 /* TSC cycles per CPUID round trip */
 #define HR_HYPERCALL_CYCLES 4 /* ... per hypercall round trip */
 #define HR_PIO_CYCLES	    5 /* ... per port read round trip */
-#define HR_KEYS		    6
+#define HR_MMIO_OK	    6 /* MMIO checks that passed */
+#define HR_KEYS		    7
 
 #define HC_ERROR (~0ull)
 

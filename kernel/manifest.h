@@ -28,6 +28,7 @@ enum manifest_device_type {
 	MANIFEST_DEVICE_VIRTIO_BLK,
 	MANIFEST_DEVICE_VIRTIO_NET,
 	MANIFEST_DEVICE_TEST_IRQ,
+	MANIFEST_DEVICE_TEST_MMIO,
 };
 
 struct manifest_device {

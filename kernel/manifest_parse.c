@@ -15,7 +15,7 @@
 static const char *const role_names[] = {"regular", "turbo", "io"};
 static const char *const on_error_names[] = {"halt", "skip_invalid_vms"};
 static const char *const poweroff_names[] = {"never", "after_boot", "when_vms_done"};
-static const char *const device_names[] = {"virtio-blk", "virtio-net", "test-irq"};
+static const char *const device_names[] = {"virtio-blk", "virtio-net", "test-irq", "test-mmio"};
 static const char *const blk_backend_names[] = {"ramdisk"};
 
 static jsmntok_t tokens[MANIFEST_MAX_TOKENS];
@@ -197,6 +197,7 @@ static int check_device_fields(struct json_ctx *c, int tok, const struct manifes
 		[MANIFEST_DEVICE_VIRTIO_BLK] = {"backend", "size_mib", NULL},
 		[MANIFEST_DEVICE_VIRTIO_NET] = {"switch", "mac", NULL},
 		[MANIFEST_DEVICE_TEST_IRQ] = {NULL, NULL, NULL},
+		[MANIFEST_DEVICE_TEST_MMIO] = {NULL, NULL, NULL},
 	};
 	int key = tok + 1;
 

@@ -20,6 +20,7 @@
 #include "kernel/log.h"
 #include "kernel/manifest.h"
 #include "kernel/mem.h"
+#include "kernel/test_mmio.h"
 #include "kernel/vm.h"
 #include "kernel/vmexit.h"
 
@@ -82,6 +83,18 @@ static const char *load_guest(struct vm *vm, const struct boot_info *bi, uint64_
 	return NULL;
 }
 
+/* The devices the hypervisor emulates in this VM (others come with their issues). */
+static const char *attach_devices(struct vm *vm)
+{
+	const char *why = NULL;
+
+	for (uint32_t d = 0; d < vm->cfg->ndevices; d++)
+		if (vm->cfg->devices[d].type == MANIFEST_DEVICE_TEST_MMIO &&
+		    test_mmio_attach(vm, &why))
+			return why;
+	return NULL;
+}
+
 static const char *build_one(struct vm *vm, const struct boot_info *bi)
 {
 	struct virt_entry_state entry = {0};
@@ -111,7 +124,7 @@ static const char *build_one(struct vm *vm, const struct boot_info *bi)
 	virt->vcpu_set_entry(vm->vcpu, &entry);
 	vm->regs.rdi = GUEST_CMDLINE;
 	vm->regs.rsi = vm->ram_bytes;
-	return NULL;
+	return attach_devices(vm);
 }
 
 /* VM i runs on the i-th regular core, round robin. */

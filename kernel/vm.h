@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/virt.h"
+#include "kernel/mmio.h"
 
 struct manifest;
 struct manifest_vm;
@@ -24,6 +25,8 @@ struct vm {
 	struct virt_regs regs;
 	enum vm_state state;
 	uint64_t exits[VIRT_EXIT_COUNT];
+	struct mmio_region mmio[VM_MAX_MMIO_REGIONS];
+	unsigned nmmio;
 	uint64_t hypercall_window_start, hypercalls_in_window;
 	uint64_t start_tsc;	      /* its first VM entry */
 	uint64_t first_hypercall_tsc; /* its first hypercall exit */

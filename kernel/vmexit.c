@@ -10,6 +10,7 @@
 #include "kernel/hypercall.h"
 #include "kernel/log.h"
 #include "kernel/manifest.h"
+#include "kernel/mmio.h"
 #include "kernel/vm.h"
 #include "kernel/vmexit.h"
 
@@ -46,6 +47,7 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_CPUID_CYCLES] = "cpuid_cycles",
 	[HR_HYPERCALL_CYCLES] = "hypercall_cycles",
 	[HR_PIO_CYCLES] = "pio_cycles",
+	[HR_MMIO_OK] = "mmio_ok",
 };
 
 const char *vmexit_reason_name(unsigned reason)
@@ -193,8 +195,11 @@ static bool handle_hypercall(struct vm *vm, const struct virt_exit *x)
 
 static bool handle_npf(struct vm *vm, const struct virt_exit *x)
 {
+	const struct mmio_region *r = mmio_find(vm, x->npf.gpa);
 	char why[96];
 
+	if (r)
+		return mmio_emulate(vm, x, r);
 	snprintf(why, sizeof(why), "%s guest-physical 0x%llx, outside its RAM",
 		 x->npf.fetch	? "executed at"
 		 : x->npf.write ? "wrote to"

@@ -80,6 +80,7 @@ struct virt_ops {
 			 uint64_t deadline);
 	void (*vcpu_skip_instruction)(struct virt_vcpu *v, const struct virt_exit *exit);
 	uint64_t (*vcpu_rip)(const struct virt_vcpu *v);
+	uint64_t (*vcpu_cr3)(const struct virt_vcpu *v); /* the guest's, for page walks */
 	/* The hypercall instruction the guest must use (CPUID leaf 0x40000001). */
 	bool hypercall_is_vmmcall;
 };

@@ -38,7 +38,7 @@ def reports(run, vm):
 
 def test_every_vm_finishes_its_workload(workloads):
     stopped = by_vm(workloads, "vm_stopped")
-    assert set(stopped) == {"hello", "cpuid", "pio", "spin"}, workloads.tail()
+    assert set(stopped) == {"hello", "cpuid", "pio", "spin", "mmio"}, workloads.tail()
     for vm, rec in stopped.items():
         assert rec["reason"] == "powered off by the guest, code 0", rec
     assert workloads.ended == "poweroff" and not workloads.of_type("panic")
@@ -66,6 +66,13 @@ def test_hypercalls_counted(workloads):
     # start_tsc report, the workload's report or console line, power-off
     for vm in ("hello", "cpuid", "pio", "spin"):
         assert by_vm(workloads, "vm_stats")[vm]["exit_hypercall"] == 3
+
+
+def test_mmio_emulated_through_the_decoder(workloads):
+    """Seven accesses of 1, 2, 4 and 8 bytes to test-mmio: each a nested page fault, decoded
+    and emulated; the guest checks every value it reads back."""
+    assert by_vm(workloads, "vm_stats")["mmio"]["exit_npf"] == 7
+    assert reports(workloads, "mmio")["mmio_ok"] == 5
 
 
 def test_spin_progress(workloads):

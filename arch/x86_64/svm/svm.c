@@ -231,6 +231,11 @@ static uint64_t svm_vcpu_rip(const struct virt_vcpu *v)
 	return v->vmcb->save.rip;
 }
 
+static uint64_t svm_vcpu_cr3(const struct virt_vcpu *v)
+{
+	return v->vmcb->save.cr3;
+}
+
 const struct virt_ops svm_ops = {
 	.name = "svm",
 	.cpu_enable = svm_cpu_enable,
@@ -241,5 +246,6 @@ const struct virt_ops svm_ops = {
 	.vcpu_run = svm_vcpu_run,
 	.vcpu_skip_instruction = svm_vcpu_skip_instruction,
 	.vcpu_rip = svm_vcpu_rip,
+	.vcpu_cr3 = svm_vcpu_cr3,
 	.hypercall_is_vmmcall = true,
 };

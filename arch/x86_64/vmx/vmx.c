@@ -408,6 +408,12 @@ static uint64_t vmx_vcpu_rip(const struct virt_vcpu *v)
 	return vmread(VMCS_GUEST_RIP);
 }
 
+static uint64_t vmx_vcpu_cr3(const struct virt_vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_CR3);
+}
+
 const struct virt_ops vmx_ops = {
 	.name = "vmx",
 	.cpu_enable = vmx_cpu_enable,
@@ -418,5 +424,6 @@ const struct virt_ops vmx_ops = {
 	.vcpu_run = vmx_vcpu_run,
 	.vcpu_skip_instruction = vmx_vcpu_skip_instruction,
 	.vcpu_rip = vmx_vcpu_rip,
+	.vcpu_cr3 = vmx_vcpu_cr3,
 	.hypercall_is_vmmcall = false,
 };
