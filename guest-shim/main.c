@@ -14,6 +14,7 @@
 
 #define UNUSED_PORT	  0x3e0
 #define SPIN_REPORT_EVERY (1ull << 26)
+#define DEBUG_PORT_E9	  0xe9
 
 uint64_t shim_cpuid_count;
 
@@ -38,9 +39,18 @@ static void run_spin(uint64_t n)
 	shim_report(HR_SPIN_DONE, i);
 }
 
+static void debug_port_print(const char *s)
+{
+	for (; *s; s++)
+		__asm__ volatile("outb %0, %1" ::"a"(*s), "Nd"((uint16_t)DEBUG_PORT_E9));
+}
+
+/* n reads of an unused port (all-ones each), then a line on the debug port,
+ * whose read-back value tells that it is there. */
 static void run_pio(uint64_t n)
 {
 	uint64_t good = 0;
+	uint8_t e9;
 
 	for (uint64_t i = 0; i < n; i++) {
 		uint8_t v;
@@ -48,6 +58,9 @@ static void run_pio(uint64_t n)
 		__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"((uint16_t)UNUSED_PORT));
 		good += v == 0xff;
 	}
+	__asm__ volatile("inb %1, %0" : "=a"(e9) : "Nd"((uint16_t)DEBUG_PORT_E9));
+	if (e9 == DEBUG_PORT_E9)
+		debug_port_print("pio: debug port present\n");
 	shim_report(HR_SPIN_DONE, good);
 }
 

@@ -10,6 +10,23 @@
 #include "kernel/mmio.h"
 #include "kernel/vm.h"
 
+int pio_register(struct vm *vm, const struct pio_range *r)
+{
+	if (vm->npio == VM_MAX_PIO_RANGES || pio_find(vm, r->base) ||
+	    pio_find(vm, (uint16_t)(r->base + r->count - 1)))
+		return -1;
+	vm->pio[vm->npio++] = *r;
+	return 0;
+}
+
+const struct pio_range *pio_find(const struct vm *vm, uint16_t port)
+{
+	for (unsigned i = 0; i < vm->npio; i++)
+		if (port >= vm->pio[i].base && port - vm->pio[i].base < vm->pio[i].count)
+			return &vm->pio[i];
+	return NULL;
+}
+
 int mmio_register(struct vm *vm, const struct mmio_region *r)
 {
 	if (vm->nmmio == VM_MAX_MMIO_REGIONS || mmio_find(vm, r->base) ||

@@ -1,6 +1,7 @@
-/* Emulated device registers in a VM's guest-physical space (design.md, data
- * flow 2: "MMIO/PIO dispatch"): devices register their ranges; an access the
- * nested page tables do not map lands here through the instruction decoder. */
+/* Emulated device registers (design.md, data flow 2: "MMIO/PIO dispatch"):
+ * devices register their guest-physical or port ranges; an access the nested
+ * page tables do not map lands here through the instruction decoder, a port
+ * access through the I/O exit. */
 #ifndef KERNEL_MMIO_H
 #define KERNEL_MMIO_H
 
@@ -19,6 +20,19 @@ struct mmio_region {
 	void (*write)(void *dev, uint64_t offset, unsigned size, uint64_t value);
 	void *dev;
 };
+
+#define VM_MAX_PIO_RANGES 8
+
+struct pio_range {
+	uint16_t base, count;
+	const char *name;
+	uint32_t (*read)(void *dev, uint16_t port, unsigned size);
+	void (*write)(void *dev, uint16_t port, unsigned size, uint32_t value);
+	void *dev;
+};
+
+int pio_register(struct vm *vm, const struct pio_range *r);
+const struct pio_range *pio_find(const struct vm *vm, uint16_t port);
 
 int mmio_register(struct vm *vm, const struct mmio_region *r);
 const struct mmio_region *mmio_find(const struct vm *vm, uint64_t gpa);

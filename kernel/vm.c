@@ -19,6 +19,7 @@
 #include "kernel/elf.h"
 #include "kernel/log.h"
 #include "kernel/manifest.h"
+#include "kernel/debug_port.h"
 #include "kernel/mem.h"
 #include "kernel/test_mmio.h"
 #include "kernel/vm.h"
@@ -88,6 +89,8 @@ static const char *attach_devices(struct vm *vm)
 {
 	const char *why = NULL;
 
+	if (debug_port_attach(vm))
+		return "cannot register the debug port";
 	for (uint32_t d = 0; d < vm->cfg->ndevices; d++)
 		if (vm->cfg->devices[d].type == MANIFEST_DEVICE_TEST_MMIO &&
 		    test_mmio_attach(vm, &why))

@@ -27,6 +27,8 @@ struct vm {
 	uint64_t exits[VIRT_EXIT_COUNT];
 	struct mmio_region mmio[VM_MAX_MMIO_REGIONS];
 	unsigned nmmio;
+	struct pio_range pio[VM_MAX_PIO_RANGES];
+	unsigned npio;
 	uint64_t hypercall_window_start, hypercalls_in_window;
 	uint64_t start_tsc;	      /* its first VM entry */
 	uint64_t first_hypercall_tsc; /* its first hypercall exit */

@@ -86,18 +86,25 @@ static bool handle_cpuid(struct vm *vm, const struct virt_exit *x)
 	return true;
 }
 
-/* Port I/O with no device behind it reads all-ones and drops writes, as on a
- * PC bus; string forms wait for the instruction emulator. */
+/* Port I/O goes to the device that registered the port; with none behind
+ * it, reads give all-ones and writes are dropped, as on a PC bus. String
+ * forms wait for the instruction emulator. */
 static bool handle_io(struct vm *vm, const struct virt_exit *x)
 {
+	const struct pio_range *r = pio_find(vm, x->io.port);
+	uint64_t mask = x->io.size == 4 ? 0xffffffffull : (1ull << (8 * x->io.size)) - 1;
+
 	if (x->io.string) {
 		vm_stop(vm, "string port I/O is not emulated yet", x->rip);
 		return false;
 	}
 	if (x->io.in) {
-		uint64_t mask = x->io.size == 4 ? 0xffffffffull : (1ull << (8 * x->io.size)) - 1;
+		uint64_t v = r ? r->read(r->dev, x->io.port, x->io.size) : mask;
 
-		vm->regs.rax = (vm->regs.rax & ~mask) | mask;
+		/* IN writes AL/AX/EAX; a 32-bit IN zeroes the upper half of RAX */
+		vm->regs.rax = x->io.size == 4 ? (v & mask) : (vm->regs.rax & ~mask) | (v & mask);
+	} else if (r) {
+		r->write(r->dev, x->io.port, x->io.size, (uint32_t)(vm->regs.rax & mask));
 	}
 	skip(vm, x);
 	return true;

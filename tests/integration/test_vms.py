@@ -58,8 +58,13 @@ def test_cpuid_exits_match_the_guest_count(workloads):
 
 def test_pio_exits_match_and_read_all_ones(workloads):
     stats = by_vm(workloads, "vm_stats")
-    assert stats["pio"]["exit_io"] == 50
+    # 50 reads of an unused port, one read and 24 writes of the debug port
+    assert stats["pio"]["exit_io"] == 50 + 1 + len("pio: debug port present\n")
     assert reports(workloads, "pio")["spin_done"] == 50  # reads that returned 0xff
+
+
+def test_debug_port_reaches_the_log(workloads):
+    assert "[pio] pio: debug port present" in workloads.text
 
 
 def test_hypercalls_counted(workloads):

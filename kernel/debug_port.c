@@ -1,0 +1,59 @@
+/* The per-VM debug console on port 0xe9: bytes are gathered into a line and
+ * logged as "[vm] line" at a newline or when the line is full. Reads give
+ * 0xe9, the value that tells a guest the port exists (Bochs' convention). */
+#include "kernel/debug_port.h"
+#include "kernel/log.h"
+#include "kernel/manifest.h"
+#include "kernel/mmio.h"
+#include "kernel/vm.h"
+
+#define LINE_MAX_CHARS 120
+
+struct debug_port {
+	const struct vm *vm;
+	char line[LINE_MAX_CHARS + 1];
+	unsigned len;
+};
+
+static struct debug_port ports[MANIFEST_MAX_VMS];
+
+static void flush_line(struct debug_port *d)
+{
+	d->line[d->len] = '\0';
+	log_printf("[%s] %s\n", d->vm->cfg->name, d->line);
+	d->len = 0;
+}
+
+static uint32_t debug_port_read(void *dev, uint16_t port, unsigned size)
+{
+	(void)dev;
+	(void)port;
+	(void)size;
+	return DEBUG_PORT;
+}
+
+static void debug_port_write(void *dev, uint16_t port, unsigned size, uint32_t value)
+{
+	struct debug_port *d = dev;
+	char c = (char)(value & 0xff);
+
+	(void)port;
+	(void)size;
+	if (c == '\n' || d->len == LINE_MAX_CHARS) {
+		flush_line(d);
+		if (c == '\n')
+			return;
+	}
+	if (c >= 0x20 && c < 0x7f)
+		d->line[d->len++] = c;
+}
+
+int debug_port_attach(struct vm *vm)
+{
+	struct debug_port *d = &ports[vm->index];
+	struct pio_range r = {DEBUG_PORT, 1, "debug-port", debug_port_read, debug_port_write, d};
+
+	d->vm = vm;
+	d->len = 0;
+	return pio_register(vm, &r);
+}
