@@ -9,6 +9,9 @@
  *   hcflood         hypercalls without end
  *   exitbench n=N   TSC cycles per CPUID, hypercall and port-read round trip
  *   mmio            accesses of every width to the test-mmio device
+ *   msr             RDMSR of an MSR the hypervisor does not have: #GP
+ * Every workload but `ud` runs with guest-shim's own GDT and IDT, which report
+ * an exception and end the VM.
  * Each one reports through hypercalls and ends with HC_POWEROFF. */
 #include "guest-shim/shim.h"
 
@@ -124,6 +127,8 @@ void shim_main(const char *cmdline, uint64_t ram_bytes)
 	uint64_t start;
 
 	start = rdtsc();
+	if (!shim_arg_is(cmdline, "workload", "ud"))
+		shim_install_idt();
 	shim_hypercall_init();
 	shim_report(HR_START_TSC, start);
 	if (shim_arg_is(cmdline, "workload", "cpuid"))
@@ -136,7 +141,12 @@ void shim_main(const char *cmdline, uint64_t ram_bytes)
 		__asm__ volatile("ud2");
 	else if (shim_arg_is(cmdline, "workload", "oob"))
 		(void)*(volatile uint64_t *)(uintptr_t)(ram_bytes + 0x200000);
-	else if (shim_arg_is(cmdline, "workload", "mmio"))
+	else if (shim_arg_is(cmdline, "workload", "msr")) {
+		uint32_t lo, hi;
+
+		__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0011234u));
+		shim_report(HR_MSR_READ, (uint64_t)hi << 32 | lo); /* not reached: #GP */
+	} else if (shim_arg_is(cmdline, "workload", "mmio"))
 		run_mmio();
 	else if (shim_arg_is(cmdline, "workload", "exitbench"))
 		run_exitbench(shim_arg_uint(cmdline, "n", 1000));

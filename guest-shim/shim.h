@@ -10,6 +10,7 @@
 extern uint64_t shim_cpuid_count;
 
 void shim_hypercall_init(void);
+void shim_install_idt(void);
 uint64_t shim_hypercall(uint64_t nr, uint64_t a0, uint64_t a1);
 void shim_print(const char *s);
 void shim_report(uint64_t key, uint64_t value);

@@ -23,7 +23,10 @@
 #define HR_HYPERCALL_CYCLES 4 /* ... per hypercall round trip */
 #define HR_PIO_CYCLES	    5 /* ... per port read round trip */
 #define HR_MMIO_OK	    6 /* MMIO checks that passed */
-#define HR_KEYS		    7
+#define HR_EXCEPTION	    7 /* the vector the guest's IDT caught */
+#define HR_EXCEPTION_RIP    8 /* ... and where */
+#define HR_MSR_READ	    9 /* an MSR value the guest read */
+#define HR_KEYS		    10
 
 #define HC_ERROR (~0ull)
 

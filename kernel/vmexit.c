@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/layout.h"
 #include "kernel/hypercall.h"
@@ -48,6 +49,9 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_HYPERCALL_CYCLES] = "hypercall_cycles",
 	[HR_PIO_CYCLES] = "pio_cycles",
 	[HR_MMIO_OK] = "mmio_ok",
+	[HR_EXCEPTION] = "exception",
+	[HR_EXCEPTION_RIP] = "exception_rip",
+	[HR_MSR_READ] = "msr_read",
 };
 
 const char *vmexit_reason_name(unsigned reason)
@@ -110,12 +114,13 @@ static bool handle_io(struct vm *vm, const struct virt_exit *x)
 	return true;
 }
 
-/* MSRs are not virtualized yet: reads give 0, writes are dropped. */
+/* No MSR is virtualized yet: like hardware for an MSR it does not have,
+ * RDMSR and WRMSR raise #GP(0) (SDM Vol. 2B, RDMSR), and the guest's own
+ * handler decides. */
 static bool handle_msr(struct vm *vm, const struct virt_exit *x)
 {
-	if (x->reason == VIRT_EXIT_MSR_READ)
-		vm->regs.rax = vm->regs.rdx = 0;
-	skip(vm, x);
+	(void)x;
+	vm_virt()->vcpu_inject_exception(vm->vcpu, VEC_GP, true, 0);
 	return true;
 }
 

@@ -79,6 +79,10 @@ struct virt_ops {
 	void (*vcpu_run)(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit,
 			 uint64_t deadline);
 	void (*vcpu_skip_instruction)(struct virt_vcpu *v, const struct virt_exit *exit);
+	/* Delivers a hardware exception (with an error code if `has_error`)
+	 * through the guest's IDT at the next entry. */
+	void (*vcpu_inject_exception)(struct virt_vcpu *v, uint8_t vector, bool has_error,
+				      uint32_t error);
 	uint64_t (*vcpu_rip)(const struct virt_vcpu *v);
 	uint64_t (*vcpu_cr3)(const struct virt_vcpu *v); /* the guest's, for page walks */
 	/* The hypercall instruction the guest must use (CPUID leaf 0x40000001). */

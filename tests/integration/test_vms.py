@@ -126,3 +126,31 @@ def test_periodic_stats_while_vms_run(timeslice):
     for vm in ("a", "b"):
         counts = [s["exit_extint"] + s["exit_deadline"] for s in stats if s["vm"] == vm]
         assert counts == sorted(counts)  # counters only grow
+
+
+def guest_image_bytes(gpa, n):
+    """Bytes of build/guests/guest-shim.elf at guest-physical `gpa` (its PT_LOAD segments)."""
+    import os
+    import struct
+
+    from conftest import ROOT
+
+    with open(os.path.join(ROOT, "build", "guests", "guest-shim.elf"), "rb") as f:
+        elf = f.read()
+    phoff, = struct.unpack_from("<Q", elf, 32)
+    phnum, = struct.unpack_from("<H", elf, 56)
+    for k in range(phnum):
+        ptype, _, off, _, paddr, filesz = struct.unpack_from("<IIQQQQ", elf, phoff + 56 * k)
+        if ptype == 1 and paddr <= gpa < paddr + filesz:
+            return elf[off + gpa - paddr:off + gpa - paddr + n]
+    raise AssertionError(f"0x{gpa:x} is not in the guest image")
+
+
+def test_unknown_msr_raises_gp_in_the_guest(faults):
+    """RDMSR of an MSR the hypervisor does not implement: one MSR exit, #GP(0) injected, and the
+    guest's own IDT sees vector 13 at the RDMSR (0f 32)."""
+    got = reports(faults, "msr")
+    assert got["exception"] == 13
+    assert guest_image_bytes(got["exception_rip"], 2) == b"\x0f\x32"
+    assert by_vm(faults, "vm_stats")["msr"]["exit_msr_read"] == 1
+    assert by_vm(faults, "vm_stopped")["msr"]["reason"] == "powered off by the guest, code 269"

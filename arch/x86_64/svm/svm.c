@@ -217,6 +217,7 @@ static void svm_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct vir
 	svm_enter(v->vmcb_pa, regs, v->host_save_pa);
 	regs->rax = v->vmcb->save.rax;
 	v->vmcb->control.tlb_control = 0;
+	v->vmcb->control.event_inject = 0; /* delivered by this entry, or in EXITINTINFO */
 	decode_exit(v->vmcb, exit);
 }
 
@@ -229,6 +230,14 @@ static void svm_vcpu_skip_instruction(struct virt_vcpu *v, const struct virt_exi
 static uint64_t svm_vcpu_rip(const struct virt_vcpu *v)
 {
 	return v->vmcb->save.rip;
+}
+
+static void svm_vcpu_inject_exception(struct virt_vcpu *v, uint8_t vector, bool has_error,
+				      uint32_t error)
+{
+	v->vmcb->control.event_inject = vector | SVM_EVENTINJ_TYPE_EXCEPTION | SVM_EVENTINJ_VALID |
+					(has_error ? SVM_EVENTINJ_ERROR_VALID : 0) |
+					((uint64_t)error << 32);
 }
 
 static uint64_t svm_vcpu_cr3(const struct virt_vcpu *v)
@@ -245,6 +254,7 @@ const struct virt_ops svm_ops = {
 	.vcpu_set_entry = svm_vcpu_set_entry,
 	.vcpu_run = svm_vcpu_run,
 	.vcpu_skip_instruction = svm_vcpu_skip_instruction,
+	.vcpu_inject_exception = svm_vcpu_inject_exception,
 	.vcpu_rip = svm_vcpu_rip,
 	.vcpu_cr3 = svm_vcpu_cr3,
 	.hypercall_is_vmmcall = true,

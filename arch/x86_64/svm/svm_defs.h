@@ -56,7 +56,12 @@
 #define SVM_NPF_FETCH (1u << 4)
 
 #define SVM_TLB_CONTROL_FLUSH_ALL 1
-#define SVM_V_INTR_MASKING	  (1u << 24) /* VMCB int_control */
+
+/* EVENTINJ (APM §15.20): vector, type, error-code valid, valid. */
+#define SVM_EVENTINJ_TYPE_EXCEPTION (3u << 8)
+#define SVM_EVENTINJ_ERROR_VALID    (1u << 11)
+#define SVM_EVENTINJ_VALID	    (1u << 31)
+#define SVM_V_INTR_MASKING	    (1u << 24) /* VMCB int_control */
 
 /* Segment attributes in the VMCB's packed form (APM §15.5.1): type, S, DPL,
  * P in bits 0-7, then AVL, L, D/B, G in bits 8-11. */

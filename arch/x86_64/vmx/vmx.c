@@ -408,6 +408,17 @@ static uint64_t vmx_vcpu_rip(const struct virt_vcpu *v)
 	return vmread(VMCS_GUEST_RIP);
 }
 
+/* The VMCS is current: exceptions are injected right after an exit. */
+static void vmx_vcpu_inject_exception(struct virt_vcpu *v, uint8_t vector, bool has_error,
+				      uint32_t error)
+{
+	(void)v;
+	vmwrite(VMCS_ENTRY_INTR_INFO, vector | VMX_INTR_TYPE_HW_EXCEPTION | VMX_INTR_VALID |
+					      (has_error ? VMX_INTR_DELIVER_ERROR : 0));
+	if (has_error)
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
+}
+
 static uint64_t vmx_vcpu_cr3(const struct virt_vcpu *v)
 {
 	(void)v;
@@ -423,6 +434,7 @@ const struct virt_ops vmx_ops = {
 	.vcpu_set_entry = vmx_vcpu_set_entry,
 	.vcpu_run = vmx_vcpu_run,
 	.vcpu_skip_instruction = vmx_vcpu_skip_instruction,
+	.vcpu_inject_exception = vmx_vcpu_inject_exception,
 	.vcpu_rip = vmx_vcpu_rip,
 	.vcpu_cr3 = vmx_vcpu_cr3,
 	.hypercall_is_vmmcall = false,

@@ -163,4 +163,10 @@ enum vmcs_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SE
 #define MSR_IA32_VMX_MISC	  0x485
 #define VMX_MISC_PREEMPTION_RATE  0x1f /* the timer ticks at TSC >> this */
 
+/* VM-entry interruption information (SDM §24.8.3). */
+#define VMCS_ENTRY_EXCEPTION_ERROR 0x4018
+#define VMX_INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define VMX_INTR_DELIVER_ERROR	   (1u << 11)
+#define VMX_INTR_VALID		   (1u << 31)
+
 #endif

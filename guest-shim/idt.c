@@ -1,0 +1,49 @@
+/* guest-shim's descriptor tables: a flat 64-bit GDT (the selectors the
+ * hypervisor's entry state uses) and an IDT whose 32 exception gates report
+ * the exception and end the VM, so a test can see an injected exception. */
+#include "guest-shim/shim.h"
+
+#define STUB_SIZE      16
+#define GATE_INTERRUPT 0x8e
+#define SEL_CODE       0x08
+
+struct gate {
+	uint16_t offset_lo, selector;
+	uint8_t ist, type;
+	uint16_t offset_mid;
+	uint32_t offset_hi, reserved;
+} __attribute__((packed));
+
+struct table_register {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+extern char shim_exception_stubs[];
+static const uint64_t gdt[3] = {0, 0x00af9a000000ffffull, 0x00cf92000000ffffull};
+static struct gate idt[32] __attribute__((aligned(16)));
+
+void shim_exception(uint64_t vector, uint64_t rip);
+void shim_exception(uint64_t vector, uint64_t rip)
+{
+	shim_report(HR_EXCEPTION, vector);
+	shim_report(HR_EXCEPTION_RIP, rip);
+	shim_hypercall(HC_POWEROFF, 0x100 + vector, 0);
+	for (;;)
+		__asm__ volatile("hlt");
+}
+
+void shim_install_idt(void)
+{
+	struct table_register gdtr = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};
+	struct table_register idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
+
+	for (int v = 0; v < 32; v++) {
+		uint64_t a = (uint64_t)(uintptr_t)(shim_exception_stubs + v * STUB_SIZE);
+
+		idt[v] = (struct gate){
+			(uint16_t)a,	     SEL_CODE, 0, GATE_INTERRUPT, (uint16_t)(a >> 16),
+			(uint32_t)(a >> 32), 0};
+	}
+	__asm__ volatile("lgdt %0; lidt %1" ::"m"(gdtr), "m"(idtr));
+}
