@@ -28,6 +28,7 @@ static struct virt_vcpu vmx_vcpus[VMX_MAX_VCPUS]; /* created on the boot CPU onl
 static uint64_t current_vmcs[MAX_CPUS];		  /* what VMPTRLD made current, per CPU */
 static unsigned vmx_vcpus_used;
 static uint64_t msr_bitmap_pa;
+static unsigned preemption_rate; /* the timer ticks at TSC >> this (read at VMXON) */
 static const struct nested_pt_format ept_format = {EPT_RWX, EPT_RWX | EPT_MT_WB | EPT_LARGE};
 
 int vmx_enter(struct virt_regs *regs, int launched);
@@ -99,6 +100,7 @@ static int vmx_cpu_enable(void)
 	write_cr0(fixed_bits(read_cr0(), MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1));
 	write_cr4(fixed_bits(read_cr4() | X86_CR4_VMXE, MSR_IA32_VMX_CR4_FIXED0,
 			     MSR_IA32_VMX_CR4_FIXED1));
+	preemption_rate = rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_PREEMPTION_RATE;
 	region = mem_alloc_pages(1, 1);
 	if (!region)
 		return -1;
@@ -369,7 +371,7 @@ static void set_preemption_timer(uint64_t deadline)
 	uint64_t now = rdtsc(), ticks = 0;
 
 	if (deadline > now)
-		ticks = (deadline - now) >> (rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_PREEMPTION_RATE);
+		ticks = (deadline - now) >> preemption_rate;
 	vmwrite(VMCS_PREEMPTION_TIMER, ticks > 0xffffffff ? 0xffffffff : ticks);
 }
 
