@@ -188,12 +188,14 @@ def find_ovmf():
 
 def qemu_command(iso, smp=1, cpu="EPYC", uefi=False, icount=None, mem="512M", iommu=False,
                  serial="stdio", extra=()):
-    """QEMU's command line: q35 under TCG (the SVM-capable CPU models), COM1 on `serial`, no
-    display, no reboot, and the isa-debug-exit device the hypervisor powers off through."""
+    """QEMU's command line: q35 under TCG (the SVM-capable CPU models), COM1 on `serial` (a QEMU
+    chardev), no display, no reboot, and the isa-debug-exit device the hypervisor can end the
+    run through; `iommu` adds an Intel IOMMU (a DMAR table and VT-d registers)."""
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-cpu", cpu,
-           "-smp", str(smp), "-m", mem, "-display", "none", "-no-reboot",
-           "-serial", serial, "-monitor", "none",
+           "-smp", str(smp), "-m", mem, "-display", "none", "-no-reboot", "-serial", serial,
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-cdrom", iso]
+    if not serial.startswith("mon:"):
+        cmd += ["-monitor", "none"]  # else the monitor shares the serial port (Ctrl-A C)
     if uefi:
         cmd += ["-bios", find_ovmf()]
     if icount is not None:
