@@ -3,14 +3,21 @@
 #include "guest-shim/shim.h"
 
 static bool use_vmmcall;
+static uint32_t vcpu_count;
 
-void shim_hypercall_init(void)
+void shim_hypercall_init(uint32_t vcpu)
 {
 	uint32_t a = HV_CPUID_FEATURES, b, c = 0, d;
 
 	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-	shim_cpuid_count++;
+	shim_cpuid_count[vcpu]++;
 	use_vmmcall = a & HV_FEATURE_VMMCALL;
+	vcpu_count = b;
+}
+
+uint32_t shim_vcpu_count(void)
+{
+	return vcpu_count;
 }
 
 uint64_t shim_hypercall(uint64_t nr, uint64_t a0, uint64_t a1)

@@ -1,6 +1,8 @@
 /* guest-shim's descriptor tables: a flat 64-bit GDT (the selectors the
  * hypervisor's entry state uses) and an IDT whose 32 exception gates report
- * the exception and end the VM, so a test can see an injected exception. */
+ * the exception and end the VM, so a test can see an injected exception, and
+ * whose other 224 gates count interrupts (guest-shim/apic.c). Every vCPU
+ * loads them: GDTR and IDTR are per CPU, the tables are shared. */
 #include "guest-shim/shim.h"
 
 #define STUB_SIZE      16
@@ -19,9 +21,9 @@ struct table_register {
 	uint64_t base;
 } __attribute__((packed));
 
-extern char shim_exception_stubs[];
+extern char shim_exception_stubs[], shim_interrupt_stubs[];
 static const uint64_t gdt[3] = {0, 0x00af9a000000ffffull, 0x00cf92000000ffffull};
-static struct gate idt[32] __attribute__((aligned(16)));
+static struct gate idt[256] __attribute__((aligned(16)));
 
 void shim_exception(uint64_t vector, uint64_t rip);
 void shim_exception(uint64_t vector, uint64_t rip)
@@ -38,8 +40,10 @@ void shim_install_idt(void)
 	struct table_register gdtr = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};
 	struct table_register idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
 
-	for (int v = 0; v < 32; v++) {
-		uint64_t a = (uint64_t)(uintptr_t)(shim_exception_stubs + v * STUB_SIZE);
+	for (int v = 0; v < 256; v++) {
+		const char *stub = v < 32 ? shim_exception_stubs + v * STUB_SIZE
+					  : shim_interrupt_stubs + (v - 32) * STUB_SIZE;
+		uint64_t a = (uint64_t)(uintptr_t)stub;
 
 		idt[v] = (struct gate){
 			(uint16_t)a,	     SEL_CODE, 0, GATE_INTERRUPT, (uint16_t)(a >> 16),

@@ -10,26 +10,83 @@
  *   exitbench n=N   TSC cycles per CPUID, hypercall and port-read round trip
  *   mmio            accesses of every width to the test-mmio device
  *   msr             RDMSR of an MSR the hypervisor does not have: #GP
+ *   memtouch mib=M  write a pattern over M MiB of RAM, shared out among the
+ *                   vCPUs, read it back, report the intact pages
+ *   timer mode=oneshot|periodic|deadline n=N period_us=P apic=x2apic|xapic
+ *                   N APIC timer interrupts P microseconds apart
+ *   ipi n=N apic=.. N IPI round trips between vCPUs 0 and 1
+ *   matrix          cpuid n=N, memtouch, a periodic timer and (with two vCPUs
+ *                   or more) IPIs: the SMP test matrix's workload
  * Every workload but `ud` runs with guest-shim's own GDT and IDT, which report
  * an exception and end the VM.
- * Each one reports through hypercalls and ends with HC_POWEROFF. */
+ * Every vCPU of the VM runs the workload (the entry state gives each its
+ * index in RDX and its own stack); each reports through hypercalls; vCPU 0
+ * waits for the others, then ends the VM with HC_POWEROFF. */
 #include "guest-shim/shim.h"
 
 #define UNUSED_PORT	  0x3e0
 #define SPIN_REPORT_EVERY (1ull << 26)
 #define DEBUG_PORT_E9	  0xe9
+#define MEMTOUCH_BASE	  0x400000 /* above the image */
+#define VCPU_STACK_BYTES  0x10000  /* kernel/vm.c gives each vCPU that much */
+#define CACHE_LINE	  64
+#define PAGE_BYTES	  4096
+#define SHIM_VEC_DONE	  0x4f /* a vCPU tells vCPU 0 it has finished */
 
-uint64_t shim_cpuid_count;
+uint64_t shim_cpuid_count[SHIM_MAX_VCPUS];
+static bool apic_on;
 
-static void run_cpuid(uint64_t n)
+static void run_cpuid(uint64_t n, uint32_t vcpu)
 {
 	for (uint64_t i = 0; i < n; i++) {
 		uint32_t a = 0, b, c = 0, d;
 
 		__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-		shim_cpuid_count++;
+		shim_cpuid_count[vcpu]++;
 	}
-	shim_report(HR_CPUID_COUNT, shim_cpuid_count);
+	shim_report(HR_CPUID_COUNT, shim_cpuid_count[vcpu]);
+}
+
+static uint64_t pattern(uint64_t addr, uint32_t vcpu)
+{
+	return (addr * 0x9e3779b97f4a7c15ull) ^ vcpu;
+}
+
+/* This vCPU's share of `mib` MiB from MEMTOUCH_BASE: one quadword per cache
+ * line written, then all read back; reports the pages that came back whole. */
+static void run_memtouch(uint64_t mib, uint64_t ram_bytes, uint32_t vcpu)
+{
+	uint64_t n = shim_vcpu_count(), room = ram_bytes - n * VCPU_STACK_BYTES - MEMTOUCH_BASE;
+	uint64_t bytes = mib << 20 < room ? mib << 20 : room;
+	uint64_t share = bytes / n / PAGE_BYTES * PAGE_BYTES, first = MEMTOUCH_BASE + vcpu * share;
+	uint64_t good = 0;
+
+	for (uint64_t a = first; a < first + share; a += CACHE_LINE)
+		*(volatile uint64_t *)(uintptr_t)a = pattern(a, vcpu);
+	for (uint64_t page = first; page < first + share; page += PAGE_BYTES) {
+		bool whole = true;
+
+		for (uint64_t a = page; a < page + PAGE_BYTES; a += CACHE_LINE)
+			whole &= *(volatile uint64_t *)(uintptr_t)a == pattern(a, vcpu);
+		good += whole;
+	}
+	shim_report(HR_MEM_PAGES_OK, good);
+}
+
+static void apic_start(const char *cmdline)
+{
+	shim_apic_enable(!shim_arg_is(cmdline, "apic", "xapic"));
+	apic_on = true;
+}
+
+static void run_matrix(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
+{
+	run_cpuid(shim_arg_uint(cmdline, "n", 100), vcpu);
+	run_memtouch(shim_arg_uint(cmdline, "mib", 2), ram_bytes, vcpu);
+	apic_start(cmdline);
+	shim_run_timer("mode=periodic n=5 period_us=500", vcpu);
+	if (shim_vcpu_count() > 1)
+		shim_run_ipi(shim_arg_uint(cmdline, "ipis", 10), vcpu);
 }
 
 static void run_spin(uint64_t n)
@@ -121,18 +178,10 @@ static void run_mmio(void)
 	shim_report(HR_MMIO_OK, ok);
 }
 
-void shim_main(const char *cmdline, uint64_t ram_bytes);
-void shim_main(const char *cmdline, uint64_t ram_bytes)
+static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 {
-	uint64_t start;
-
-	start = rdtsc();
-	if (!shim_arg_is(cmdline, "workload", "ud"))
-		shim_install_idt();
-	shim_hypercall_init();
-	shim_report(HR_START_TSC, start);
 	if (shim_arg_is(cmdline, "workload", "cpuid"))
-		run_cpuid(shim_arg_uint(cmdline, "n", 1000));
+		run_cpuid(shim_arg_uint(cmdline, "n", 1000), vcpu);
 	else if (shim_arg_is(cmdline, "workload", "spin"))
 		run_spin(shim_arg_uint(cmdline, "n", 1000000));
 	else if (shim_arg_is(cmdline, "workload", "pio"))
@@ -153,7 +202,48 @@ void shim_main(const char *cmdline, uint64_t ram_bytes)
 	else if (shim_arg_is(cmdline, "workload", "hcflood"))
 		for (;;)
 			shim_hypercall(HC_TIME, 0, 0);
-	else
+	else if (shim_arg_is(cmdline, "workload", "memtouch"))
+		run_memtouch(shim_arg_uint(cmdline, "mib", 4), ram_bytes, vcpu);
+	else if (shim_arg_is(cmdline, "workload", "timer")) {
+		apic_start(cmdline);
+		shim_run_timer(cmdline, vcpu);
+	} else if (shim_arg_is(cmdline, "workload", "ipi")) {
+		apic_start(cmdline);
+		shim_run_ipi(shim_arg_uint(cmdline, "n", 10), vcpu);
+	} else if (shim_arg_is(cmdline, "workload", "matrix"))
+		run_matrix(cmdline, ram_bytes, vcpu);
+	else if (vcpu == 0)
 		shim_print("guest-shim: hello");
+}
+
+/* The other vCPUs tell vCPU 0 with an IPI that they are done and halt for
+ * good; vCPU 0 waits, halted, for all of them, then ends the VM. */
+static void finish(uint32_t vcpu)
+{
+	uint32_t others = shim_vcpu_count() - 1;
+
+	if (others && !apic_on)
+		shim_apic_enable(true);
+	if (vcpu != 0) {
+		shim_apic_send_ipi(0, SHIM_VEC_DONE);
+		for (;;)
+			__asm__ volatile("cli; hlt");
+	}
+	shim_wait_irqs(SHIM_VEC_DONE, others);
 	shim_hypercall(HC_POWEROFF, 0, 0);
+}
+
+void shim_main(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
+void shim_main(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
+{
+	uint64_t start;
+
+	start = rdtsc();
+	if (!shim_arg_is(cmdline, "workload", "ud"))
+		shim_install_idt();
+	shim_hypercall_init(vcpu);
+	if (vcpu == 0)
+		shim_report(HR_START_TSC, start);
+	run_workload(cmdline, ram_bytes, vcpu);
+	finish(vcpu);
 }

@@ -7,9 +7,16 @@
 
 #include "kernel/hypercall.h"
 
-extern uint64_t shim_cpuid_count;
+#define SHIM_MAX_VCPUS 8
+#define SHIM_VEC_TIMER 0x30 /* + the vCPU's index */
+#define SHIM_VEC_IPI   0x50 /* + the receiving vCPU's index */
 
-void shim_hypercall_init(void);
+extern uint64_t shim_cpuid_count[SHIM_MAX_VCPUS];
+extern volatile uint64_t shim_irq_count[256];
+
+void shim_hypercall_init(uint32_t vcpu);
+/* The VM's number of vCPUs (HV_CPUID_FEATURES). */
+uint32_t shim_vcpu_count(void);
 void shim_install_idt(void);
 uint64_t shim_hypercall(uint64_t nr, uint64_t a0, uint64_t a1);
 void shim_print(const char *s);
@@ -18,5 +25,16 @@ void shim_report(uint64_t key, uint64_t value);
 /* The value of `key=` in the command line, or `def`. */
 uint64_t shim_arg_uint(const char *cmdline, const char *key, uint64_t def);
 bool shim_arg_is(const char *cmdline, const char *key, const char *value);
+
+void shim_wrmsr(uint32_t msr, uint64_t value);
+void shim_apic_enable(bool x2apic);
+void shim_apic_write(uint32_t reg, uint32_t value);
+uint32_t shim_apic_read(uint32_t reg);
+void shim_apic_send_ipi(uint32_t dest, uint8_t vector);
+uint64_t shim_timer_khz(void);
+void shim_wait_irqs(uint8_t vector, uint64_t count);
+
+void shim_run_timer(const char *cmdline, uint32_t vcpu);
+void shim_run_ipi(uint64_t n, uint32_t vcpu);
 
 #endif

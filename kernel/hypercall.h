@@ -8,7 +8,8 @@
 
 #define HV_CPUID_VENDOR	   0x40000000 /* EBX, ECX, EDX: "CoreVisor HV" */
 #define HV_CPUID_FEATURES  0x40000001
-#define HV_FEATURE_VMMCALL (1u << 0)
+#define HV_FEATURE_VMMCALL (1u << 0)  /* EAX; EBX: the VM's number of vCPUs */
+#define HV_CPUID_TIMING	   0x40000010 /* EAX: TSC kHz, EBX: APIC timer kHz */
 
 #define HC_CONSOLE_WRITE 0 /* (gpa, len): a line of text for the console */
 #define HC_REPORT	 1 /* (key, value): a named result for the tests */
@@ -16,17 +17,21 @@
 #define HC_POWEROFF	 3 /* (code): the VM ends with this exit code */
 
 /* Keys of HC_REPORT (the names are in kernel/vmexit.c). */
-#define HR_CPUID_COUNT	    0 /* CPUID instructions the guest executed */
-#define HR_SPIN_DONE	    1 /* spin loop iterations */
-#define HR_START_TSC	    2 /* the guest's first TSC reading */
-#define HR_CPUID_CYCLES	    3 /* TSC cycles per CPUID round trip */
-#define HR_HYPERCALL_CYCLES 4 /* ... per hypercall round trip */
-#define HR_PIO_CYCLES	    5 /* ... per port read round trip */
-#define HR_MMIO_OK	    6 /* MMIO checks that passed */
-#define HR_EXCEPTION	    7 /* the vector the guest's IDT caught */
-#define HR_EXCEPTION_RIP    8 /* ... and where */
-#define HR_MSR_READ	    9 /* an MSR value the guest read */
-#define HR_KEYS		    10
+#define HR_CPUID_COUNT	    0  /* CPUID instructions the guest executed */
+#define HR_SPIN_DONE	    1  /* spin loop iterations */
+#define HR_START_TSC	    2  /* the guest's first TSC reading */
+#define HR_CPUID_CYCLES	    3  /* TSC cycles per CPUID round trip */
+#define HR_HYPERCALL_CYCLES 4  /* ... per hypercall round trip */
+#define HR_PIO_CYCLES	    5  /* ... per port read round trip */
+#define HR_MMIO_OK	    6  /* MMIO checks that passed */
+#define HR_EXCEPTION	    7  /* the vector the guest's IDT caught */
+#define HR_EXCEPTION_RIP    8  /* ... and where */
+#define HR_MSR_READ	    9  /* an MSR value the guest read */
+#define HR_TIMER_IRQS	    10 /* APIC timer interrupts a vCPU took */
+#define HR_TIMER_US	    11 /* ... and the microseconds they spanned */
+#define HR_IPI_RECEIVED	    12 /* IPIs a vCPU took */
+#define HR_MEM_PAGES_OK	    13 /* 4 KiB pages written and read back intact */
+#define HR_KEYS		    14
 
 #define HC_ERROR (~0ull)
 

@@ -56,15 +56,17 @@ static bool read_guest64(void *ctx, uint64_t gpa, uint64_t *value)
 
 /* Up to INSN_MAX_LENGTH bytes at guest-linear `rip`, page by page (an
  * instruction may cross into the next page). Returns how many were read. */
-static size_t fetch_instruction(struct vm *vm, uint64_t rip, uint8_t *bytes)
+static size_t fetch_instruction(struct vcpu *v, uint64_t rip, uint8_t *bytes)
 {
-	uint64_t cr3 = vm_virt()->vcpu_cr3(vm->vcpu);
+	const struct vm *vm = v->vm;
+	uint64_t cr3 = vm_virt()->vcpu_cr3(v->hw);
 	size_t got = 0;
 
 	while (got < INSN_MAX_LENGTH) {
 		uint64_t gpa, in_page;
 
-		if (guest_walk(cr3, rip + got, read_guest64, vm, &gpa) || gpa >= vm->ram_bytes)
+		if (guest_walk(cr3, rip + got, read_guest64, (void *)vm, &gpa) ||
+		    gpa >= vm->ram_bytes)
 			break;
 		in_page = 4096 - (gpa & 4095);
 		if (in_page > INSN_MAX_LENGTH - got)
@@ -87,10 +89,11 @@ static bool stop_with(struct vm *vm, const struct virt_exit *x, const char *what
 	return false;
 }
 
-bool mmio_emulate(struct vm *vm, const struct virt_exit *x, const struct mmio_region *r)
+bool mmio_emulate(struct vcpu *v, const struct virt_exit *x, const struct mmio_region *r)
 {
+	struct vm *vm = v->vm;
 	uint8_t bytes[INSN_MAX_LENGTH];
-	size_t n = fetch_instruction(vm, x->rip, bytes);
+	size_t n = fetch_instruction(v, x->rip, bytes);
 	uint64_t offset = x->npf.gpa - r->base;
 	struct virt_exit done = *x;
 	struct insn_mmio i;
@@ -103,10 +106,10 @@ bool mmio_emulate(struct vm *vm, const struct virt_exit *x, const struct mmio_re
 	if (i.kind == INSN_MMIO_MOVS || i.kind == INSN_MMIO_STOS)
 		return stop_with(vm, x, "string instructions are not emulated yet", NULL);
 	if (i.kind == INSN_MMIO_READ)
-		insn_mmio_complete_read(&i, &vm->regs, r->read(r->dev, offset, i.size));
+		insn_mmio_complete_read(&i, &v->regs, r->read(r->dev, v, offset, i.size));
 	else
-		r->write(r->dev, offset, i.size, insn_mmio_write_value(&i, &vm->regs));
+		r->write(r->dev, v, offset, i.size, insn_mmio_write_value(&i, &v->regs));
 	done.insn_len = i.length; /* NPF and EPT-violation exits give no length */
-	vm_virt()->vcpu_skip_instruction(vm->vcpu, &done);
+	vm_virt()->vcpu_skip_instruction(v->hw, &done);
 	return true;
 }

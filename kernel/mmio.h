@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct vm;
+struct vcpu;
 struct virt_exit;
 
 #define VM_MAX_MMIO_REGIONS 8
@@ -16,8 +17,9 @@ struct virt_exit;
 struct mmio_region {
 	uint64_t base, size;
 	const char *name;
-	uint64_t (*read)(void *dev, uint64_t offset, unsigned size);
-	void (*write)(void *dev, uint64_t offset, unsigned size, uint64_t value);
+	/* `v` is the vCPU that made the access. */
+	uint64_t (*read)(void *dev, struct vcpu *v, uint64_t offset, unsigned size);
+	void (*write)(void *dev, struct vcpu *v, uint64_t offset, unsigned size, uint64_t value);
 	void *dev;
 };
 
@@ -38,6 +40,6 @@ int mmio_register(struct vm *vm, const struct mmio_region *r);
 const struct mmio_region *mmio_find(const struct vm *vm, uint64_t gpa);
 /* Decodes and performs the access at the exit's RIP; false when the VM had
  * to be stopped (an instruction that cannot be fetched or emulated). */
-bool mmio_emulate(struct vm *vm, const struct virt_exit *x, const struct mmio_region *r);
+bool mmio_emulate(struct vcpu *v, const struct virt_exit *x, const struct mmio_region *r);
 
 #endif

@@ -15,24 +15,28 @@ struct test_mmio {
 
 static struct test_mmio devices[MANIFEST_MAX_VMS]; /* one per VM at most */
 
-static uint64_t test_mmio_read(void *dev, uint64_t offset, unsigned size)
+static uint64_t test_mmio_read(void *dev, struct vcpu *v, uint64_t offset, unsigned size)
 {
 	struct test_mmio *t = dev;
-	uint64_t v = 0;
+	uint64_t value = 0;
+
+	(void)v;
 
 	if (offset == TEST_MMIO_REG_ID)
 		return TEST_MMIO_ID;
 	if (offset == TEST_MMIO_REG_WRITES)
 		return t->writes;
 	if (offset >= TEST_MMIO_REG_SCRATCH && offset + size <= TEST_MMIO_REG_SCRATCH + 8)
-		memcpy(&v, t->scratch + (offset - TEST_MMIO_REG_SCRATCH), size);
-	return v;
+		memcpy(&value, t->scratch + (offset - TEST_MMIO_REG_SCRATCH), size);
+	return value;
 }
 
-static void test_mmio_write(void *dev, uint64_t offset, unsigned size, uint64_t value)
+static void test_mmio_write(void *dev, struct vcpu *v, uint64_t offset, unsigned size,
+			    uint64_t value)
 {
 	struct test_mmio *t = dev;
 
+	(void)v;
 	t->writes++;
 	if (offset >= TEST_MMIO_REG_SCRATCH && offset + size <= TEST_MMIO_REG_SCRATCH + 8)
 		memcpy(t->scratch + (offset - TEST_MMIO_REG_SCRATCH), &value, size);

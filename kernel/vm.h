@@ -9,8 +9,9 @@
 #include "arch/x86_64/virt.h"
 #include "kernel/mmio.h"
 
-struct manifest;
-struct manifest_vm;
+#include "kernel/manifest.h"
+#include "kernel/vcpu.h"
+
 struct boot_info;
 
 enum vm_state { VM_READY, VM_RUNNING, VM_STOPPED };
@@ -18,18 +19,15 @@ enum vm_state { VM_READY, VM_RUNNING, VM_STOPPED };
 struct vm {
 	const struct manifest_vm *cfg;
 	uint32_t index;
-	uint32_t cpu; /* the core that runs its vCPU */
 	uint64_t ram_hpa, ram_bytes;
 	uint64_t npt_root;
-	struct virt_vcpu *vcpu; /* vCPU 0; more come with the scheduler */
-	struct virt_regs regs;
-	enum vm_state state;
-	uint64_t exits[VIRT_EXIT_COUNT];
+	struct vcpu vcpus[MANIFEST_MAX_VCPUS];
+	unsigned nvcpus;
+	volatile enum vm_state state;
 	struct mmio_region mmio[VM_MAX_MMIO_REGIONS];
 	unsigned nmmio;
 	struct pio_range pio[VM_MAX_PIO_RANGES];
 	unsigned npio;
-	uint64_t hypercall_window_start, hypercalls_in_window;
 	uint64_t start_tsc;	      /* its first VM entry */
 	uint64_t first_hypercall_tsc; /* its first hypercall exit */
 };
@@ -37,13 +35,20 @@ struct vm {
 /* Builds every valid VM of the manifest; reports each one that cannot be
  * built (`@vm_stopped`) and leaves the others. Returns how many were built. */
 unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi);
-/* Runs the VMs placed on this CPU, round robin with the manifest's regular
- * slice, printing `@stats` every stats_interval_ms, until each has stopped. */
+/* Runs the vCPUs placed on this CPU (kernel/run_loop.c), round robin with
+ * the manifest's regular slice, printing `@stats` every stats_interval_ms,
+ * until their VMs have stopped. */
 void vm_run_this_cpu(const struct manifest *m);
-/* Ends a VM with a reason (`@vm_stopped`, `@vm_stats`); the others go on. */
+/* Ends a VM with a reason (`@vm_stopped`, `@vm_stats`); the others go on.
+ * Its vCPUs on other cores leave the guest at their next exit. */
 void vm_stop(struct vm *vm, const char *reason, uint64_t rip);
 /* True once every VM built has stopped. */
 bool vm_all_stopped(void);
 const struct virt_ops *vm_virt(void);
+/* `@stats` (periodic) or `@vm_stats` (final) for a VM. */
+void vm_report_stats(const struct vm *vm, const char *type);
+/* The VMs built, for the run loops. */
+unsigned vm_count(void);
+struct vm *vm_get(unsigned i);
 
 #endif

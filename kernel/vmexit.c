@@ -8,6 +8,7 @@
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/regs.h"
 #include "kernel/hypercall.h"
 #include "kernel/log.h"
 #include "kernel/manifest.h"
@@ -22,7 +23,7 @@
 #define HYPERCALL_WINDOW_MAX   2000 /* 20 000 a second: guests need a handful */
 #define CONSOLE_LINE_MAX       200
 
-typedef bool (*vmexit_handler)(struct vm *vm, const struct virt_exit *x);
+typedef bool (*vmexit_handler)(struct vcpu *v, const struct virt_exit *x);
 
 static const char *const reason_names[VIRT_EXIT_COUNT] = {
 	[VIRT_EXIT_CPUID] = "cpuid",
@@ -52,6 +53,10 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_EXCEPTION] = "exception",
 	[HR_EXCEPTION_RIP] = "exception_rip",
 	[HR_MSR_READ] = "msr_read",
+	[HR_TIMER_IRQS] = "timer_irqs",
+	[HR_TIMER_US] = "timer_us",
+	[HR_IPI_RECEIVED] = "ipi_received",
+	[HR_MEM_PAGES_OK] = "mem_pages_ok",
 };
 
 const char *vmexit_reason_name(unsigned reason)
@@ -59,79 +64,134 @@ const char *vmexit_reason_name(unsigned reason)
 	return reason < VIRT_EXIT_COUNT ? reason_names[reason] : "?";
 }
 
-static void skip(struct vm *vm, const struct virt_exit *x)
+static void skip(struct vcpu *v, const struct virt_exit *x)
 {
-	vm_virt()->vcpu_skip_instruction(vm->vcpu, x);
+	vm_virt()->vcpu_skip_instruction(v->hw, x);
 }
 
 /* Host CPUID with the virtualization extensions hidden and the hypervisor
  * bit set, plus corevisor's own leaves at 0x40000000. */
-static bool handle_cpuid(struct vm *vm, const struct virt_exit *x)
+/* The host's leaf, with what the vCPU really has: no VMX/SVM, the hypervisor
+ * bit, the virtual APIC's x2APIC and TSC-deadline modes, its own APIC ID. */
+static struct cpuid_regs guest_cpuid(const struct vcpu *v, uint32_t leaf, uint32_t sub)
 {
-	uint32_t leaf = (uint32_t)vm->regs.rax, sub = (uint32_t)vm->regs.rcx;
+	struct cpuid_regs r = cpuid(leaf, sub);
+
+	if (leaf == 1) {
+		r.ecx = (r.ecx | CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
+			 CPUID_1_ECX_TSCDEADLINE) &
+			~CPUID_1_ECX_VMX;
+		r.edx |= CPUID_1_EDX_APIC;
+		r.ebx = (r.ebx & 0x00ffffff) | v->id << 24;
+	} else if (leaf == 0xb) {
+		r.edx = v->id; /* x2APIC ID */
+	} else if (leaf == 0x80000001) {
+		r.ecx &= ~CPUID_80000001_ECX_SVM;
+	}
+	return r;
+}
+
+/* corevisor's leaves (kernel/hypercall.h): vendor, features, and the TSC
+ * and virtual APIC timer frequencies. */
+static struct cpuid_regs hypervisor_cpuid(const struct vcpu *v, uint32_t leaf)
+{
 	struct cpuid_regs r = {0, 0, 0, 0};
 
-	if (leaf == HV_CPUID_VENDOR) {
-		r = (struct cpuid_regs){HV_CPUID_FEATURES, 0x65726f43, 0x69736956, 0x5648726f};
-	} else if (leaf == HV_CPUID_FEATURES) {
-		r.eax = vm_virt()->hypercall_is_vmmcall ? HV_FEATURE_VMMCALL : 0;
-	} else if ((leaf & 0xf0000000) != 0x40000000) {
-		r = cpuid(leaf, sub);
-		if (leaf == 1)
-			r.ecx = (r.ecx | CPUID_1_ECX_HYPERVISOR) & ~CPUID_1_ECX_VMX;
-		if (leaf == 0x80000001)
-			r.ecx &= ~CPUID_80000001_ECX_SVM;
-	}
-	vm->regs.rax = r.eax;
-	vm->regs.rbx = r.ebx;
-	vm->regs.rcx = r.ecx;
-	vm->regs.rdx = r.edx;
-	skip(vm, x);
+	if (leaf == HV_CPUID_VENDOR)
+		r = (struct cpuid_regs){HV_CPUID_TIMING, 0x65726f43, 0x69736956, 0x5648726f};
+	else if (leaf == HV_CPUID_FEATURES)
+		r = (struct cpuid_regs){vm_virt()->hypercall_is_vmmcall ? HV_FEATURE_VMMCALL : 0,
+					v->vm->nvcpus, 0, 0};
+	else if (leaf == HV_CPUID_TIMING)
+		r.eax = r.ebx = (uint32_t)tsc_khz; /* the APIC timer counts TSC cycles */
+	return r;
+}
+
+static bool handle_cpuid(struct vcpu *v, const struct virt_exit *x)
+{
+	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
+	struct cpuid_regs r = (leaf & 0xf0000000) == 0x40000000 ? hypervisor_cpuid(v, leaf)
+								: guest_cpuid(v, leaf, sub);
+
+	v->regs.rax = r.eax;
+	v->regs.rbx = r.ebx;
+	v->regs.rcx = r.ecx;
+	v->regs.rdx = r.edx;
+	skip(v, x);
 	return true;
 }
 
 /* Port I/O goes to the device that registered the port; with none behind
  * it, reads give all-ones and writes are dropped, as on a PC bus. String
  * forms wait for the instruction emulator. */
-static bool handle_io(struct vm *vm, const struct virt_exit *x)
+static bool handle_io(struct vcpu *v, const struct virt_exit *x)
 {
-	const struct pio_range *r = pio_find(vm, x->io.port);
+	const struct pio_range *r = pio_find(v->vm, x->io.port);
 	uint64_t mask = x->io.size == 4 ? 0xffffffffull : (1ull << (8 * x->io.size)) - 1;
 
 	if (x->io.string) {
-		vm_stop(vm, "string port I/O is not emulated yet", x->rip);
+		vm_stop(v->vm, "string port I/O is not emulated yet", x->rip);
 		return false;
 	}
 	if (x->io.in) {
-		uint64_t v = r ? r->read(r->dev, x->io.port, x->io.size) : mask;
+		uint64_t value = r ? r->read(r->dev, x->io.port, x->io.size) : mask;
 
 		/* IN writes AL/AX/EAX; a 32-bit IN zeroes the upper half of RAX */
-		vm->regs.rax = x->io.size == 4 ? (v & mask) : (vm->regs.rax & ~mask) | (v & mask);
+		v->regs.rax =
+			x->io.size == 4 ? (value & mask) : (v->regs.rax & ~mask) | (value & mask);
 	} else if (r) {
-		r->write(r->dev, x->io.port, x->io.size, (uint32_t)(vm->regs.rax & mask));
+		r->write(r->dev, x->io.port, x->io.size, (uint32_t)(v->regs.rax & mask));
 	}
-	skip(vm, x);
+	skip(v, x);
 	return true;
 }
 
-/* No MSR is virtualized yet: like hardware for an MSR it does not have,
- * RDMSR and WRMSR raise #GP(0) (SDM Vol. 2B, RDMSR), and the guest's own
- * handler decides. */
-static bool handle_msr(struct vm *vm, const struct virt_exit *x)
+/* The virtual APIC's MSRs (kernel/vlapic.h); any other MSR, or an access
+ * the APIC refuses, raises #GP(0) as hardware does for an MSR it does not
+ * have (SDM Vol. 2B, RDMSR), and the guest's own handler decides. */
+static bool handle_msr(struct vcpu *v, const struct virt_exit *x)
 {
-	(void)x;
-	vm_virt()->vcpu_inject_exception(vm->vcpu, VEC_GP, true, 0);
+	uint32_t msr = (uint32_t)v->regs.rcx;
+	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	bool ok = vlapic_handles_msr(msr);
+
+	if (ok && x->reason == VIRT_EXIT_MSR_READ) {
+		ok = vlapic_msr_read(&v->lapic, msr, rdtsc(), &value);
+		if (ok) {
+			v->regs.rax = (uint32_t)value;
+			v->regs.rdx = value >> 32;
+		}
+	} else if (ok) {
+		ok = vlapic_msr_write(&v->lapic, msr, value, rdtsc());
+	}
+	if (!ok) {
+		vm_virt()->vcpu_inject_exception(v->hw, VEC_GP, true, 0);
+		return true;
+	}
+	skip(v, x);
 	return true;
 }
 
-static bool handle_hlt(struct vm *vm, const struct virt_exit *x)
+/* HLT blocks the vCPU until its APIC has an interrupt to deliver; the core
+ * runs others or halts meanwhile (kernel/run_loop.c). With IF clear only an
+ * NMI or INIT could wake it (SDM Vol. 2A, HLT), and neither comes. */
+static bool handle_hlt(struct vcpu *v, const struct virt_exit *x)
 {
-	/* Until the virtual LAPIC exists nothing could ever wake it. */
-	vm_stop(vm, "HLT with no virtual interrupt source to wake it", x->rip);
+	skip(v, x);
+	v->halted = true;
+	v->halted_for_good = !(vm_virt()->vcpu_rflags(v->hw) & RFLAGS_IF);
 	return false;
 }
 
-static void console_write(struct vm *vm, uint64_t gpa, uint64_t len)
+/* Nothing to do: the interrupt that waited goes in at the next entry. */
+static bool handle_interrupt_window(struct vcpu *v, const struct virt_exit *x)
+{
+	(void)v;
+	(void)x;
+	return true;
+}
+
+static void console_write(const struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	char line[CONSOLE_LINE_MAX + 1];
 
@@ -144,12 +204,13 @@ static void console_write(struct vm *vm, uint64_t gpa, uint64_t len)
 	log_printf("[%s] %s\n", vm->cfg->name, line);
 }
 
-static void report(struct vm *vm, uint64_t key, uint64_t value)
+static void report(const struct vcpu *v, uint64_t key, uint64_t value)
 {
 	struct record r;
 
 	record_begin(&r, "guest_report");
-	record_str(&r, "vm", vm->cfg->name);
+	record_str(&r, "vm", v->vm->cfg->name);
+	record_uint(&r, "vcpu", v->id);
 	record_str(&r, "key", key < HR_KEYS ? report_keys[key] : "unknown");
 	record_uint(&r, "value", value);
 	record_emit(&r);
@@ -157,25 +218,27 @@ static void report(struct vm *vm, uint64_t key, uint64_t value)
 
 /* A guest that makes more than HYPERCALL_WINDOW_MAX hypercalls within
  * HYPERCALL_WINDOW_US is flooding the hypervisor and is stopped. */
-static bool hypercall_flood(struct vm *vm)
+static bool hypercall_flood(struct vcpu *v)
 {
 	uint64_t now = rdtsc();
 
-	if (now - vm->hypercall_window_start > tsc_from_us(HYPERCALL_WINDOW_US)) {
-		vm->hypercall_window_start = now;
-		vm->hypercalls_in_window = 0;
+	if (now - v->hypercall_window_start > tsc_from_us(HYPERCALL_WINDOW_US)) {
+		v->hypercall_window_start = now;
+		v->hypercalls_in_window = 0;
 	}
-	return ++vm->hypercalls_in_window > HYPERCALL_WINDOW_MAX;
+	return ++v->hypercalls_in_window > HYPERCALL_WINDOW_MAX;
 }
 
-static bool handle_hypercall(struct vm *vm, const struct virt_exit *x)
+static bool handle_hypercall(struct vcpu *v, const struct virt_exit *x)
 {
-	struct virt_regs *r = &vm->regs;
+	struct vm *vm = v->vm;
+	struct virt_regs *r = &v->regs;
 	uint64_t result = 0;
 
 	if (!vm->first_hypercall_tsc)
-		vm->first_hypercall_tsc = rdtsc();
-	if (hypercall_flood(vm)) {
+		__atomic_compare_exchange_n(&vm->first_hypercall_tsc, &(uint64_t){0}, rdtsc(),
+					    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	if (hypercall_flood(v)) {
 		vm_stop(vm, "hypercall flood", x->rip);
 		return false;
 	}
@@ -184,7 +247,7 @@ static bool handle_hypercall(struct vm *vm, const struct virt_exit *x)
 		console_write(vm, r->rdi, r->rsi);
 		break;
 	case HC_REPORT:
-		report(vm, r->rdi, r->rsi);
+		report(v, r->rdi, r->rsi);
 		break;
 	case HC_TIME:
 		result = rdtsc();
@@ -201,42 +264,42 @@ static bool handle_hypercall(struct vm *vm, const struct virt_exit *x)
 		result = HC_ERROR;
 	}
 	r->rax = result;
-	skip(vm, x);
+	skip(v, x);
 	return true;
 }
 
-static bool handle_npf(struct vm *vm, const struct virt_exit *x)
+static bool handle_npf(struct vcpu *v, const struct virt_exit *x)
 {
-	const struct mmio_region *r = mmio_find(vm, x->npf.gpa);
+	const struct mmio_region *r = mmio_find(v->vm, x->npf.gpa);
 	char why[96];
 
 	if (r)
-		return mmio_emulate(vm, x, r);
+		return mmio_emulate(v, x, r);
 	snprintf(why, sizeof(why), "%s guest-physical 0x%llx, outside its RAM",
 		 x->npf.fetch	? "executed at"
 		 : x->npf.write ? "wrote to"
 				: "read from",
 		 (unsigned long long)x->npf.gpa);
-	vm_stop(vm, why, x->rip);
+	vm_stop(v->vm, why, x->rip);
 	return false;
 }
 
-static bool handle_external_interrupt(struct vm *vm, const struct virt_exit *x)
+static bool handle_external_interrupt(struct vcpu *v, const struct virt_exit *x)
 {
-	(void)vm;
+	(void)v;
 	(void)x;
 	irq_window(); /* the host takes the interrupt here, then the guest resumes */
 	return true;
 }
 
-static bool handle_deadline(struct vm *vm, const struct virt_exit *x)
+static bool handle_deadline(struct vcpu *v, const struct virt_exit *x)
 {
-	(void)vm;
+	(void)v;
 	(void)x;
 	return true; /* the run loop sees the time and decides */
 }
 
-static bool handle_fatal(struct vm *vm, const struct virt_exit *x)
+static bool handle_fatal(struct vcpu *v, const struct virt_exit *x)
 {
 	char why[64];
 
@@ -247,7 +310,7 @@ static bool handle_fatal(struct vm *vm, const struct virt_exit *x)
 	else
 		snprintf(why, sizeof(why), "unhandled exit (vendor code 0x%llx)",
 			 (unsigned long long)x->vendor_code);
-	vm_stop(vm, why, x->rip);
+	vm_stop(v->vm, why, x->rip);
 	return false;
 }
 
@@ -260,7 +323,7 @@ static const vmexit_handler handlers[VIRT_EXIT_COUNT] = {
 	[VIRT_EXIT_HYPERCALL] = handle_hypercall,
 	[VIRT_EXIT_NESTED_PAGE_FAULT] = handle_npf,
 	[VIRT_EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
-	[VIRT_EXIT_INTERRUPT_WINDOW] = handle_fatal,
+	[VIRT_EXIT_INTERRUPT_WINDOW] = handle_interrupt_window,
 	[VIRT_EXIT_DEADLINE] = handle_deadline,
 	[VIRT_EXIT_TRIPLE_FAULT] = handle_fatal,
 	[VIRT_EXIT_EXCEPTION] = handle_fatal,
@@ -268,8 +331,8 @@ static const vmexit_handler handlers[VIRT_EXIT_COUNT] = {
 	[VIRT_EXIT_OTHER] = handle_fatal,
 };
 
-bool vmexit_handle(struct vm *vm, const struct virt_exit *x)
+bool vmexit_handle(struct vcpu *v, const struct virt_exit *x)
 {
-	vm->exits[x->reason]++;
-	return handlers[x->reason](vm, x);
+	v->exits[x->reason]++;
+	return handlers[x->reason](v, x);
 }

@@ -5,11 +5,12 @@
 
 #include <stdbool.h>
 
-struct vm;
+struct vcpu;
 struct virt_exit;
 
-/* Handles one exit; false when the VM has been stopped. */
-bool vmexit_handle(struct vm *vm, const struct virt_exit *exit);
+/* Handles one exit; false when the vCPU cannot go on: its VM stopped or it
+ * halted. */
+bool vmexit_handle(struct vcpu *v, const struct virt_exit *exit);
 const char *vmexit_reason_name(unsigned reason);
 
 #endif

@@ -83,7 +83,14 @@ struct virt_ops {
 	 * through the guest's IDT at the next entry. */
 	void (*vcpu_inject_exception)(struct virt_vcpu *v, uint8_t vector, bool has_error,
 				      uint32_t error);
+	/* Delivers external interrupt `vector` at the next entry if the guest can
+	 * take one now (IF set, no interrupt shadow, no event queued) and says
+	 * so; otherwise arms an interrupt-window exit and returns false. On
+	 * the CPU that runs the vCPU, right before vcpu_run. An event whose
+	 * delivery an exit interrupts is delivered again by the backend. */
+	bool (*vcpu_inject_interrupt)(struct virt_vcpu *v, uint8_t vector);
 	uint64_t (*vcpu_rip)(const struct virt_vcpu *v);
+	uint64_t (*vcpu_rflags)(const struct virt_vcpu *v);
 	uint64_t (*vcpu_cr3)(const struct virt_vcpu *v); /* the guest's, for page walks */
 	/* The hypercall instruction the guest must use (CPUID leaf 0x40000001). */
 	bool hypercall_is_vmmcall;

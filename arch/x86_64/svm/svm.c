@@ -207,6 +207,18 @@ static void decode_exit(const struct vmcb *vmcb, struct virt_exit *x)
 	}
 }
 
+/* After an exit: an event whose delivery the exit interrupted is delivered
+ * again (EXITINTINFO, APM §15.7.2; test its valid bit, not the vector: QEMU
+ * leaves old vectors there), and any interrupt-window request ends; the
+ * caller asks again if it must. */
+static void after_exit(struct vmcb_control *c)
+{
+	c->tlb_control = 0;
+	c->event_inject = c->exit_int_info & SVM_EVENTINJ_VALID ? c->exit_int_info : 0;
+	c->int_control &= ~(SVM_V_IRQ | SVM_V_INTR_PRIO_MAX | SVM_V_IGN_TPR);
+	c->intercept_misc3 &= ~SVM_INTERCEPT_VINTR;
+}
+
 /* The host's one-shot timer bounds the run: its interrupt exits the guest
  * (INTR intercept with V_INTR_MASKING). */
 static void svm_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit,
@@ -216,8 +228,7 @@ static void svm_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct vir
 	v->vmcb->save.rax = regs->rax;
 	svm_enter(v->vmcb_pa, regs, v->host_save_pa);
 	regs->rax = v->vmcb->save.rax;
-	v->vmcb->control.tlb_control = 0;
-	v->vmcb->control.event_inject = 0; /* delivered by this entry, or in EXITINTINFO */
+	after_exit(&v->vmcb->control);
 	decode_exit(v->vmcb, exit);
 }
 
@@ -240,6 +251,28 @@ static void svm_vcpu_inject_exception(struct virt_vcpu *v, uint8_t vector, bool 
 					((uint64_t)error << 32);
 }
 
+/* An external interrupt goes in only when the guest could take one now:
+ * its (virtual) IF set, no interrupt shadow, no event already queued;
+ * otherwise a virtual interrupt request makes the VINTR exit say when. */
+static bool svm_vcpu_inject_interrupt(struct virt_vcpu *v, uint8_t vector)
+{
+	struct vmcb_control *c = &v->vmcb->control;
+
+	if (!(v->vmcb->save.rflags & RFLAGS_IF) || (c->int_state & SVM_INT_STATE_SHADOW) ||
+	    (c->event_inject & SVM_EVENTINJ_VALID)) {
+		c->int_control |= SVM_V_IRQ | SVM_V_INTR_PRIO_MAX | SVM_V_IGN_TPR;
+		c->intercept_misc3 |= SVM_INTERCEPT_VINTR;
+		return false;
+	}
+	c->event_inject = vector | SVM_EVENTINJ_TYPE_INTR | SVM_EVENTINJ_VALID;
+	return true;
+}
+
+static uint64_t svm_vcpu_rflags(const struct virt_vcpu *v)
+{
+	return v->vmcb->save.rflags;
+}
+
 static uint64_t svm_vcpu_cr3(const struct virt_vcpu *v)
 {
 	return v->vmcb->save.cr3;
@@ -255,7 +288,9 @@ const struct virt_ops svm_ops = {
 	.vcpu_run = svm_vcpu_run,
 	.vcpu_skip_instruction = svm_vcpu_skip_instruction,
 	.vcpu_inject_exception = svm_vcpu_inject_exception,
+	.vcpu_inject_interrupt = svm_vcpu_inject_interrupt,
 	.vcpu_rip = svm_vcpu_rip,
+	.vcpu_rflags = svm_vcpu_rflags,
 	.vcpu_cr3 = svm_vcpu_cr3,
 	.hypercall_is_vmmcall = true,
 };

@@ -58,10 +58,18 @@
 #define SVM_TLB_CONTROL_FLUSH_ALL 1
 
 /* EVENTINJ (APM §15.20): vector, type, error-code valid, valid. */
+#define SVM_EVENTINJ_TYPE_INTR	    (0u << 8)
 #define SVM_EVENTINJ_TYPE_EXCEPTION (3u << 8)
 #define SVM_EVENTINJ_ERROR_VALID    (1u << 11)
 #define SVM_EVENTINJ_VALID	    (1u << 31)
 #define SVM_V_INTR_MASKING	    (1u << 24) /* VMCB int_control */
+/* A virtual interrupt request that makes the VINTR intercept fire as soon as
+ * the guest can take an interrupt (APM §15.21.4): V_IRQ, highest priority,
+ * ignoring V_TPR. */
+#define SVM_V_IRQ	     (1u << 8)
+#define SVM_V_INTR_PRIO_MAX  (0xfu << 16)
+#define SVM_V_IGN_TPR	     (1u << 20)
+#define SVM_INT_STATE_SHADOW (1u << 0)
 
 /* Segment attributes in the VMCB's packed form (APM §15.5.1): type, S, DPL,
  * P in bits 0-7, then AVL, L, D/B, G in bits 8-11. */

@@ -20,7 +20,9 @@ struct virt_vcpu {
 	uint64_t vmcs_pa;
 	uint64_t eptp;
 	uint16_t vpid;
-	bool launched;
+	bool loaded;   /* the VMCS was set up on its CPU */
+	bool launched; /* VMLAUNCH done: VMRESUME from now on */
+	uint32_t proc_controls;
 	struct virt_entry_state entry;
 };
 
@@ -144,17 +146,17 @@ static void vmx_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_stat
 	v->entry = *s;
 }
 
-static void setup_controls(const struct virt_vcpu *v)
+static void setup_controls(struct virt_vcpu *v)
 {
 	vmwrite(VMCS_PIN_CONTROLS,
 		adjust_controls(
 			PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER,
 			control_msr(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED)));
-	vmwrite(VMCS_PROC_CONTROLS,
-		adjust_controls(
-			PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_USE_MSR_BITMAPS |
-				PROC_ACTIVATE_SECONDARY,
-			control_msr(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED)));
+	v->proc_controls = adjust_controls(
+		PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_USE_MSR_BITMAPS |
+			PROC_ACTIVATE_SECONDARY,
+		control_msr(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED));
+	vmwrite(VMCS_PROC_CONTROLS, v->proc_controls);
 	vmwrite(VMCS_PROC2_CONTROLS, adjust_controls(PROC2_ENABLE_EPT | PROC2_ENABLE_VPID,
 						     MSR_IA32_VMX_PROCBASED_CTLS2));
 	vmwrite(VMCS_EXIT_CONTROLS,
@@ -255,6 +257,7 @@ static int vmcs_load(struct virt_vcpu *v)
 	if (failed)
 		return -1;
 	current_vmcs[this_cpu()->index] = v->vmcs_pa;
+	v->loaded = true;
 	setup_controls(v);
 	setup_host_state();
 	setup_guest_state(&v->entry);
@@ -375,10 +378,41 @@ static void set_preemption_timer(uint64_t deadline)
 	vmwrite(VMCS_PREEMPTION_TIMER, ticks > 0xffffffff ? 0xffffffff : ticks);
 }
 
+/* The vCPU's VMCS, set up at first use, is the current one on this CPU. */
+static int vmx_activate(struct virt_vcpu *v)
+{
+	return v->loaded ? vmcs_make_current(v) : vmcs_load(v);
+}
+
+static void set_interrupt_window_exiting(struct virt_vcpu *v, bool on)
+{
+	uint32_t want = on ? v->proc_controls | PROC_INTERRUPT_WINDOW_EXITING
+			   : v->proc_controls & ~PROC_INTERRUPT_WINDOW_EXITING;
+
+	if (want != v->proc_controls) {
+		v->proc_controls = want;
+		vmwrite(VMCS_PROC_CONTROLS, want);
+	}
+}
+
+/* An event whose delivery the exit interrupted is delivered again at the
+ * next entry (SDM §27.2.4, "IDT-vectoring information"). */
+static void reinject_vectoring_event(void)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+
+	if (!(info & VMX_INTR_VALID))
+		return;
+	vmwrite(VMCS_ENTRY_INTR_INFO, info & ~VMX_INTR_NMI_UNBLOCKED);
+	if (info & VMX_INTR_DELIVER_ERROR)
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_IDT_VECTORING_ERROR));
+	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, vmread(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
 static void vmx_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit,
 			 uint64_t deadline)
 {
-	if (v->launched ? vmcs_make_current(v) : vmcs_load(v)) {
+	if (vmx_activate(v)) {
 		memset(exit, 0, sizeof(*exit));
 		exit->reason = VIRT_EXIT_INVALID_STATE;
 		log_printf("VT-x: VMCLEAR/VMPTRLD failed\n");
@@ -394,7 +428,27 @@ static void vmx_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct vir
 		return;
 	}
 	v->launched = true;
+	set_interrupt_window_exiting(v, false); /* the caller asks again if it must */
+	reinject_vectoring_event();
 	decode_exit(exit);
+}
+
+/* An external interrupt goes in only when the guest could take one now:
+ * RFLAGS.IF set, no STI or MOV SS shadow, no event already queued (SDM
+ * §26.3.1.5); otherwise an interrupt-window exit tells when it can. */
+static bool vmx_vcpu_inject_interrupt(struct virt_vcpu *v, uint8_t vector)
+{
+	if (vmx_activate(v))
+		return false;
+	if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) ||
+	    (vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+	     (VMX_BLOCKING_BY_STI | VMX_BLOCKING_BY_MOV_SS)) ||
+	    (vmread(VMCS_ENTRY_INTR_INFO) & VMX_INTR_VALID)) {
+		set_interrupt_window_exiting(v, true);
+		return false;
+	}
+	vmwrite(VMCS_ENTRY_INTR_INFO, vector | VMX_INTR_TYPE_EXTERNAL | VMX_INTR_VALID);
+	return true;
 }
 
 static void vmx_vcpu_skip_instruction(struct virt_vcpu *v, const struct virt_exit *exit)
@@ -421,6 +475,13 @@ static void vmx_vcpu_inject_exception(struct virt_vcpu *v, uint8_t vector, bool 
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
 }
 
+/* Like vcpu_rip and vcpu_cr3: on the vCPU's CPU, its VMCS current. */
+static uint64_t vmx_vcpu_rflags(const struct virt_vcpu *v)
+{
+	(void)v;
+	return vmread(VMCS_GUEST_RFLAGS);
+}
+
 static uint64_t vmx_vcpu_cr3(const struct virt_vcpu *v)
 {
 	(void)v;
@@ -437,7 +498,9 @@ const struct virt_ops vmx_ops = {
 	.vcpu_run = vmx_vcpu_run,
 	.vcpu_skip_instruction = vmx_vcpu_skip_instruction,
 	.vcpu_inject_exception = vmx_vcpu_inject_exception,
+	.vcpu_inject_interrupt = vmx_vcpu_inject_interrupt,
 	.vcpu_rip = vmx_vcpu_rip,
+	.vcpu_rflags = vmx_vcpu_rflags,
 	.vcpu_cr3 = vmx_vcpu_cr3,
 	.hypercall_is_vmmcall = false,
 };

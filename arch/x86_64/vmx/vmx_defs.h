@@ -31,6 +31,7 @@
 
 /* Execution controls. */
 #define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
+#define PROC_INTERRUPT_WINDOW_EXITING  (1u << 2)
 #define PIN_NMI_EXITING		       (1u << 3)
 #define PROC_HLT_EXITING	       (1u << 7)
 #define PROC_UNCONDITIONAL_IO_EXITING  (1u << 24)
@@ -71,10 +72,13 @@
 #define VMCS_EXIT_CONTROLS	    0x400c
 #define VMCS_ENTRY_CONTROLS	    0x4012
 #define VMCS_ENTRY_INTR_INFO	    0x4016
+#define VMCS_ENTRY_INSTRUCTION_LEN  0x401a
 #define VMCS_PROC2_CONTROLS	    0x401e
 #define VMCS_INSTRUCTION_ERROR	    0x4400
 #define VMCS_EXIT_REASON	    0x4402
 #define VMCS_EXIT_INTR_INFO	    0x4404
+#define VMCS_IDT_VECTORING_INFO	    0x4408
+#define VMCS_IDT_VECTORING_ERROR    0x440a
 #define VMCS_EXIT_INSTRUCTION_LEN   0x440c
 #define VMCS_GUEST_ES_LIMIT	    0x4800 /* ... TR: +2 each, then GDTR 0x4810, IDTR 0x4812 */
 #define VMCS_GUEST_GDTR_LIMIT	    0x4810
@@ -165,8 +169,14 @@ enum vmcs_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SE
 
 /* VM-entry interruption information (SDM §24.8.3). */
 #define VMCS_ENTRY_EXCEPTION_ERROR 0x4018
+#define VMX_INTR_TYPE_EXTERNAL	   (0u << 8)
 #define VMX_INTR_TYPE_HW_EXCEPTION (3u << 8)
 #define VMX_INTR_DELIVER_ERROR	   (1u << 11)
 #define VMX_INTR_VALID		   (1u << 31)
+#define VMX_INTR_NMI_UNBLOCKED	   (1u << 12) /* IDT-vectoring info only */
+
+/* Guest interruptibility state (SDM §24.4.2 table 24-3). */
+#define VMX_BLOCKING_BY_STI    (1u << 0)
+#define VMX_BLOCKING_BY_MOV_SS (1u << 1)
 
 #endif

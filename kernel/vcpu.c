@@ -1,0 +1,120 @@
+/* Running a vCPU: timer expiry, interrupt injection through the vendor's
+ * event injection (or an interrupt-window exit when the guest cannot take it
+ * yet, SDM §26.3.1.5 / APM §15.21.4), the world switch, the exit dispatch;
+ * and the IPIs its virtual APIC sends. */
+#include "arch/x86_64/apic_regs.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/trap.h"
+#include "kernel/vcpu.h"
+#include "kernel/vm.h"
+#include "kernel/vmexit.h"
+
+/* Fixed and lowest-priority IPIs reach the vCPUs of the sender's VM that the
+ * destination names (lowest priority: the first of them, SDM §11.6.2.4
+ * leaves the choice to the implementation). INIT, SIPI and NMI are not
+ * delivered: every vCPU starts at the image's entry point. */
+static void deliver_ipi(void *ctx, const struct vlapic_ipi *ipi)
+{
+	struct vcpu *from = ctx;
+	struct vm *vm = from->vm;
+
+	if (ipi->delivery != APIC_ICR_DELIVERY_FIXED && ipi->delivery != APIC_ICR_DELIVERY_LOWEST)
+		return;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *to = &vm->vcpus[i];
+
+		if (!vlapic_is_destination(&to->lapic, ipi, to == from))
+			continue;
+		vlapic_set_irr(&to->lapic, ipi->vector);
+		vcpu_kick(to);
+		if (ipi->delivery == APIC_ICR_DELIVERY_LOWEST)
+			return;
+	}
+}
+
+void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id, uint32_t cpu)
+{
+	v->vm = vm;
+	v->id = id;
+	v->cpu = cpu;
+	vlapic_init(&v->lapic, id, id == 0, deliver_ipi, v);
+}
+
+void vcpu_kick(const struct vcpu *v)
+{
+	if (v->cpu != this_cpu()->index)
+		lapic_send_ipi(cpus[v->cpu].apic_id, VEC_KICK);
+}
+
+bool vcpu_ready(struct vcpu *v, uint64_t now)
+{
+	vlapic_timer_expire(&v->lapic, now);
+	if (v->halted && !v->halted_for_good && vlapic_pending_vector(&v->lapic) >= 0)
+		v->halted = false;
+	return !v->halted;
+}
+
+uint64_t vcpu_next_event(const struct vcpu *v)
+{
+	return vlapic_timer_deadline(&v->lapic);
+}
+
+/* The highest deliverable interrupt goes in now if the guest can take it;
+ * else the backend arms an interrupt-window exit and it waits in the IRR. */
+static void offer_interrupt(struct vcpu *v)
+{
+	int vector = vlapic_pending_vector(&v->lapic);
+
+	if (vector >= 0 && vm_virt()->vcpu_inject_interrupt(v->hw, (uint8_t)vector)) {
+		vlapic_accept(&v->lapic, (uint8_t)vector);
+		v->irqs_injected++;
+	}
+}
+
+void vcpu_run_until(struct vcpu *v, uint64_t end)
+{
+	struct virt_exit exit;
+
+	for (;;) {
+		uint64_t now = rdtsc(), deadline = end, timer;
+
+		if (now >= end || v->vm->state == VM_STOPPED || !vcpu_ready(v, now))
+			return;
+		timer = vcpu_next_event(v);
+		if (timer && timer < deadline)
+			deadline = timer;
+		offer_interrupt(v);
+		vm_virt()->vcpu_run(v->hw, &v->regs, &exit, deadline);
+		if (!vmexit_handle(v, &exit))
+			return;
+	}
+}
+
+/* The xAPIC page at its default base, per vCPU as on hardware: the access
+ * reaches the APIC of the vCPU that made it. Aligned 32-bit accesses only
+ * (SDM §11.4.1); others read zero and are dropped. */
+static uint64_t apic_page_read(void *dev, struct vcpu *v, uint64_t offset, unsigned size)
+{
+	(void)dev;
+	if (size != 4 || offset & 0xf)
+		return 0;
+	return vlapic_mmio_read(&v->lapic, (uint32_t)offset, rdtsc());
+}
+
+static void apic_page_write(void *dev, struct vcpu *v, uint64_t offset, unsigned size,
+			    uint64_t value)
+{
+	(void)dev;
+	if (size == 4 && !(offset & 0xf))
+		vlapic_mmio_write(&v->lapic, (uint32_t)offset, (uint32_t)value, rdtsc());
+}
+
+int vcpu_attach_apic_page(struct vm *vm)
+{
+	const struct mmio_region r = {XAPIC_DEFAULT_BASE, 0x1000,	   "local APIC",
+				      apic_page_read,	  apic_page_write, NULL};
+
+	return mmio_register(vm, &r);
+}

@@ -1,0 +1,43 @@
+/* A virtual CPU: the vendor's vCPU state, the guest's registers, its virtual
+ * local APIC, and its exit counters. It runs on one host core (`cpu`); other
+ * cores reach it only through its APIC's IRR and a kick IPI. */
+#ifndef KERNEL_VCPU_H
+#define KERNEL_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86_64/virt.h"
+#include "kernel/vlapic.h"
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	uint32_t id;  /* index in its VM, and its APIC ID */
+	uint32_t cpu; /* the host core that runs it */
+	struct virt_vcpu *hw;
+	struct virt_regs regs;
+	struct vlapic lapic;
+	bool halted;	      /* executed HLT: waits for an interrupt (own core only) */
+	bool halted_for_good; /* ... with interrupts disabled: nothing wakes it */
+	uint64_t exits[VIRT_EXIT_COUNT];
+	uint64_t irqs_injected;
+	uint64_t hypercall_window_start, hypercalls_in_window;
+};
+
+/* Sets up the vCPU's virtual APIC; its IPIs go to the other vCPUs of `vm`. */
+void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id, uint32_t cpu);
+/* Whether it has something to do at `now`: not halted, or halted with an
+ * interrupt its APIC would deliver (which ends the halt). */
+bool vcpu_ready(struct vcpu *v, uint64_t now);
+/* Its next timer event (TSC), or 0. */
+uint64_t vcpu_next_event(const struct vcpu *v);
+/* Runs it until the TSC passes `end`, it halts, or its VM stops. */
+void vcpu_run_until(struct vcpu *v, uint64_t end);
+/* Makes the core that runs it look at it again (an IPI unless it is us). */
+void vcpu_kick(const struct vcpu *v);
+/* Registers the xAPIC page of the VM's vCPUs in its MMIO dispatch. */
+int vcpu_attach_apic_page(struct vm *vm);
+
+#endif

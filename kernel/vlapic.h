@@ -1,0 +1,67 @@
+/* The virtual local APIC of one vCPU (Intel SDM Vol. 3A ch. 11): the xAPIC
+ * register page and the x2APIC MSRs over one register file, the timer in its
+ * three modes, IRR/ISR with priorities, EOI, and IPIs handed to the VM to
+ * deliver. Pure logic, host-tested: time is the TSC value the caller passes,
+ * and the timer counts at the TSC rate divided by the divide configuration
+ * (the "bus clock" is the TSC clock; CPUID 0x40000010 tells the guest both).
+ *
+ * Concurrency: other CPUs only ever call vlapic_set_irr(); every other
+ * function runs on the CPU that runs the vCPU. */
+#ifndef KERNEL_VLAPIC_H
+#define KERNEL_VLAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* An interprocessor interrupt the guest asked for through the ICR. */
+struct vlapic_ipi {
+	uint32_t dest;	    /* APIC ID, or logical destination if `logical` */
+	uint32_t shorthand; /* 0, APIC_ICR_SELF, APIC_ICR_ALL, APIC_ICR_ALL_BUT_SELF */
+	uint32_t delivery;  /* APIC_ICR_DELIVERY_* */
+	uint8_t vector;
+	bool logical;
+	bool broadcast; /* dest is all-ones for this mode */
+};
+
+struct vlapic {
+	uint32_t id;
+	uint64_t apic_base; /* IA32_APIC_BASE: EN, EXTD, BSP */
+	uint32_t tpr, svr, ldr, dfr, esr, icr_low, icr_high;
+	uint32_t lvt_timer, lvt_lint0, lvt_lint1, lvt_error, lvt_thermal, lvt_perf, lvt_cmci;
+	uint32_t timer_initial, timer_dcr;
+	uint64_t timer_start;	 /* TSC when the count was loaded */
+	uint64_t timer_deadline; /* TSC of the next expiry; 0: disarmed */
+	uint32_t irr[8], isr[8], tmr[8];
+	/* Delivery of an IPI to the VM's vCPUs (the sender's context). */
+	void (*send_ipi)(void *ctx, const struct vlapic_ipi *ipi);
+	void *ctx;
+	uint64_t timer_fired, ipis_sent, eois;
+};
+
+void vlapic_init(struct vlapic *l, uint32_t id, bool bsp,
+		 void (*send_ipi)(void *ctx, const struct vlapic_ipi *ipi), void *ctx);
+
+bool vlapic_x2apic_mode(const struct vlapic *l);
+/* The xAPIC page (offset within it); 32-bit aligned accesses. In x2APIC mode
+ * the page reads as zeros and ignores writes. */
+uint32_t vlapic_mmio_read(struct vlapic *l, uint32_t offset, uint64_t now);
+void vlapic_mmio_write(struct vlapic *l, uint32_t offset, uint32_t value, uint64_t now);
+/* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC range. False means the
+ * access raises #GP in the guest (SDM §11.12.1.2). */
+bool vlapic_handles_msr(uint32_t msr);
+bool vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t now, uint64_t *value);
+bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value, uint64_t now);
+
+/* Any CPU: the interrupt `vector` is requested (edge-triggered). */
+void vlapic_set_irr(struct vlapic *l, uint8_t vector);
+/* The highest requested vector the processor priority lets through, or -1. */
+int vlapic_pending_vector(const struct vlapic *l);
+/* The vector is being delivered: IRR to ISR (SDM §11.8.4). */
+void vlapic_accept(struct vlapic *l, uint8_t vector);
+/* The timer's next expiry as a TSC value, or 0; and its expiry at `now`. */
+uint64_t vlapic_timer_deadline(const struct vlapic *l);
+void vlapic_timer_expire(struct vlapic *l, uint64_t now);
+/* Whether an IPI or logical destination names this APIC. */
+bool vlapic_is_destination(const struct vlapic *l, const struct vlapic_ipi *ipi, bool is_sender);
+
+#endif
