@@ -33,6 +33,7 @@ static const char *const reason_names[VIRT_EXIT_COUNT] = {
 	[VIRT_EXIT_MSR_WRITE] = "msr_write",
 	[VIRT_EXIT_HYPERCALL] = "hypercall",
 	[VIRT_EXIT_NESTED_PAGE_FAULT] = "npf",
+	[VIRT_EXIT_NPT_MISCONFIG] = "npt_misconfig",
 	[VIRT_EXIT_EXTERNAL_INTERRUPT] = "extint",
 	[VIRT_EXIT_INTERRUPT_WINDOW] = "intr_window",
 	[VIRT_EXIT_DEADLINE] = "deadline",
@@ -301,10 +302,14 @@ static bool handle_deadline(struct vcpu *v, const struct virt_exit *x)
 
 static bool handle_fatal(struct vcpu *v, const struct virt_exit *x)
 {
-	char why[64];
+	char why[80];
 
 	if (x->reason == VIRT_EXIT_TRIPLE_FAULT)
 		snprintf(why, sizeof(why), "triple fault");
+	else if (x->reason == VIRT_EXIT_NPT_MISCONFIG)
+		snprintf(why, sizeof(why),
+			 "nested page table misconfigured at guest-physical 0x%llx",
+			 (unsigned long long)x->npf.gpa);
 	else if (x->reason == VIRT_EXIT_INVALID_STATE)
 		snprintf(why, sizeof(why), "VM entry failed: invalid guest state");
 	else
@@ -322,6 +327,7 @@ static const vmexit_handler handlers[VIRT_EXIT_COUNT] = {
 	[VIRT_EXIT_MSR_WRITE] = handle_msr,
 	[VIRT_EXIT_HYPERCALL] = handle_hypercall,
 	[VIRT_EXIT_NESTED_PAGE_FAULT] = handle_npf,
+	[VIRT_EXIT_NPT_MISCONFIG] = handle_fatal,
 	[VIRT_EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[VIRT_EXIT_INTERRUPT_WINDOW] = handle_interrupt_window,
 	[VIRT_EXIT_DEADLINE] = handle_deadline,

@@ -17,6 +17,7 @@ enum virt_exit_reason {
 	VIRT_EXIT_MSR_WRITE,
 	VIRT_EXIT_HYPERCALL,
 	VIRT_EXIT_NESTED_PAGE_FAULT,
+	VIRT_EXIT_NPT_MISCONFIG, /* an EPT entry the CPU cannot use: our bug */
 	VIRT_EXIT_EXTERNAL_INTERRUPT,
 	VIRT_EXIT_INTERRUPT_WINDOW,
 	VIRT_EXIT_DEADLINE, /* the run's deadline passed (VMX-preemption timer) */

@@ -29,8 +29,8 @@ struct virt_vcpu {
 static struct virt_vcpu vmx_vcpus[VMX_MAX_VCPUS]; /* created on the boot CPU only */
 static uint64_t current_vmcs[MAX_CPUS];		  /* what VMPTRLD made current, per CPU */
 static unsigned vmx_vcpus_used;
-static uint64_t msr_bitmap_pa;
-static unsigned preemption_rate; /* the timer ticks at TSC >> this (read at VMXON) */
+static uint64_t msr_bitmap_pa, io_bitmap_pa; /* shared: every MSR and port exits */
+static unsigned preemption_rate;	     /* the timer ticks at TSC >> this (read at VMXON) */
 static const struct nested_pt_format ept_format = {EPT_RWX, EPT_RWX | EPT_MT_WB | EPT_LARGE};
 
 int vmx_enter(struct virt_regs *regs, int launched);
@@ -117,6 +117,23 @@ static int vmx_ept_map_2m(uint64_t root, uint64_t gpa, uint64_t hpa)
 	return nested_pt_map_2m(&ept_format, root, gpa, hpa);
 }
 
+/* The MSR bitmap (one page) and I/O bitmaps A and B (two pages), all ones:
+ * every MSR access and every port exits (SDM §24.6.4, §24.6.9). */
+static bool bitmaps_ready(void)
+{
+	if (msr_bitmap_pa)
+		return true;
+	msr_bitmap_pa = mem_alloc_pages(1, 1);
+	io_bitmap_pa = mem_alloc_pages(2, 1);
+	if (!msr_bitmap_pa || !io_bitmap_pa) {
+		msr_bitmap_pa = 0;
+		return false;
+	}
+	memset(phys_to_virt(msr_bitmap_pa), 0xff, PAGE_SIZE);
+	memset(phys_to_virt(io_bitmap_pa), 0xff, 2 * PAGE_SIZE);
+	return true;
+}
+
 static struct virt_vcpu *vmx_vcpu_create(uint64_t ept_root, uint32_t unused, uint32_t vpid)
 {
 	struct virt_vcpu *v;
@@ -124,12 +141,8 @@ static struct virt_vcpu *vmx_vcpu_create(uint64_t ept_root, uint32_t unused, uin
 	(void)unused;
 	if (vmx_vcpus_used == VMX_MAX_VCPUS)
 		return NULL;
-	if (!msr_bitmap_pa) {
-		msr_bitmap_pa = mem_alloc_pages(1, 1);
-		if (!msr_bitmap_pa)
-			return NULL;
-		memset(phys_to_virt(msr_bitmap_pa), 0xff, PAGE_SIZE); /* every MSR exits */
-	}
+	if (!bitmaps_ready())
+		return NULL;
 	v = &vmx_vcpus[vmx_vcpus_used++];
 	v->vmcs_pa = mem_alloc_pages(1, 1);
 	if (!v->vmcs_pa)
@@ -153,12 +166,15 @@ static void setup_controls(struct virt_vcpu *v)
 			PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER,
 			control_msr(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED)));
 	v->proc_controls = adjust_controls(
-		PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_USE_MSR_BITMAPS |
+		PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
 			PROC_ACTIVATE_SECONDARY,
 		control_msr(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED));
 	vmwrite(VMCS_PROC_CONTROLS, v->proc_controls);
-	vmwrite(VMCS_PROC2_CONTROLS, adjust_controls(PROC2_ENABLE_EPT | PROC2_ENABLE_VPID,
-						     MSR_IA32_VMX_PROCBASED_CTLS2));
+	/* Unrestricted guest where the CPU has it (adjust_controls drops it
+	 * otherwise): a guest may then run with paging or protection off. */
+	vmwrite(VMCS_PROC2_CONTROLS,
+		adjust_controls(PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
+				MSR_IA32_VMX_PROCBASED_CTLS2));
 	vmwrite(VMCS_EXIT_CONTROLS,
 		adjust_controls(EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
 					EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
@@ -169,6 +185,8 @@ static void setup_controls(struct virt_vcpu *v)
 				control_msr(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY)));
 	vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* a guest fault is the guest's: no IDT, triple fault */
 	vmwrite(VMCS_MSR_BITMAP, msr_bitmap_pa);
+	vmwrite(VMCS_IO_BITMAP_A, io_bitmap_pa);
+	vmwrite(VMCS_IO_BITMAP_B, io_bitmap_pa + PAGE_SIZE);
 	vmwrite(VMCS_EPT_POINTER, v->eptp);
 	vmwrite(VMCS_VPID, v->vpid);
 	vmwrite(VMCS_LINK_POINTER, ~0ull);
@@ -339,6 +357,10 @@ static void decode_exit(struct virt_exit *x)
 		break;
 	case VMX_EXIT_INTERRUPT_WINDOW:
 		x->reason = VIRT_EXIT_INTERRUPT_WINDOW;
+		break;
+	case VMX_EXIT_EPT_MISCONFIG:
+		x->reason = VIRT_EXIT_NPT_MISCONFIG;
+		x->npf.gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
 		break;
 	case VMX_EXIT_TRIPLE_FAULT:
 		x->reason = VIRT_EXIT_TRIPLE_FAULT;

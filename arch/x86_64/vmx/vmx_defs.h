@@ -34,11 +34,12 @@
 #define PROC_INTERRUPT_WINDOW_EXITING  (1u << 2)
 #define PIN_NMI_EXITING		       (1u << 3)
 #define PROC_HLT_EXITING	       (1u << 7)
-#define PROC_UNCONDITIONAL_IO_EXITING  (1u << 24)
+#define PROC_USE_IO_BITMAPS	       (1u << 25)
 #define PROC_USE_MSR_BITMAPS	       (1u << 28)
 #define PROC_ACTIVATE_SECONDARY	       (1u << 31)
 #define PROC2_ENABLE_EPT	       (1u << 1)
 #define PROC2_ENABLE_VPID	       (1u << 5)
+#define PROC2_UNRESTRICTED_GUEST       (1u << 7)
 #define EXIT_HOST_ADDRESS_SPACE_SIZE   (1u << 9)
 #define EXIT_SAVE_IA32_PAT	       (1u << 18)
 #define EXIT_LOAD_IA32_PAT	       (1u << 19)
@@ -58,6 +59,8 @@
 #define VMCS_HOST_FS_SELECTOR	    0x0c08
 #define VMCS_HOST_GS_SELECTOR	    0x0c0a
 #define VMCS_HOST_TR_SELECTOR	    0x0c0c
+#define VMCS_IO_BITMAP_A	    0x2000 /* ports 0x0000-0x7fff */
+#define VMCS_IO_BITMAP_B	    0x2002 /* ports 0x8000-0xffff */
 #define VMCS_MSR_BITMAP		    0x2004
 #define VMCS_EPT_POINTER	    0x201a
 #define VMCS_GUEST_PHYSICAL_ADDRESS 0x2400
