@@ -25,6 +25,7 @@
 #include "kernel/vm.h"
 #include "kernel/vmexit.h"
 #include "arch/x86_64/apic_regs.h"
+#include "arch/x86_64/nested_pt.h"
 
 #define MIB		  (1024ull * 1024)
 #define LARGE_PAGE	  (2 * MIB)
@@ -147,23 +148,48 @@ static const char *create_vcpus(struct vm *vm, uint64_t entry_rip, uint32_t *nex
 	return NULL;
 }
 
+/* Exactly memory_mib: 2 MiB pages, then 4 KiB pages for a tail that is not
+ * a multiple of 2 MiB. */
+static int map_ram(const struct vm *vm)
+{
+	uint64_t off = 0;
+
+	for (; off + NESTED_PT_2M <= vm->ram_bytes; off += NESTED_PT_2M)
+		if (virt->npt_map(vm->npt_root, off, vm->ram_hpa + off, NESTED_PT_2M))
+			return -1;
+	for (; off < vm->ram_bytes; off += NESTED_PT_4K)
+		if (virt->npt_map(vm->npt_root, off, vm->ram_hpa + off, NESTED_PT_4K))
+			return -1;
+	return 0;
+}
+
+/* A stopped VM's RAM leaves its nested page tables, so none of its vCPUs
+ * still running elsewhere can touch it once their TLBs are flushed. */
+static void unmap_ram(const struct vm *vm)
+{
+	uint64_t off = 0;
+
+	for (; off + NESTED_PT_2M <= vm->ram_bytes; off += NESTED_PT_2M)
+		virt->npt_unmap(vm->npt_root, off, NESTED_PT_2M);
+	for (; off < vm->ram_bytes; off += NESTED_PT_4K)
+		virt->npt_unmap(vm->npt_root, off, NESTED_PT_4K);
+	virt->npt_flush(vm->npt_root);
+}
+
 static const char *build_one(struct vm *vm, const struct boot_info *bi, uint32_t *next_core)
 {
 	uint64_t entry;
 	const char *err;
 
-	vm->ram_bytes = ((uint64_t)vm->cfg->memory_mib * MIB + LARGE_PAGE - 1) & ~(LARGE_PAGE - 1);
+	vm->ram_bytes = (uint64_t)vm->cfg->memory_mib * MIB;
 	if (vm->ram_bytes > XAPIC_DEFAULT_BASE)
 		return "memory_mib reaches the local APIC page at 0xfee00000";
 	vm->ram_hpa = mem_alloc_pages(vm->ram_bytes / PAGE_SIZE, LARGE_PAGE / PAGE_SIZE);
 	if (!vm->ram_hpa)
 		return "no contiguous host memory for its RAM";
 	vm->npt_root = virt->npt_create();
-	if (!vm->npt_root)
+	if (!vm->npt_root || map_ram(vm))
 		return "no memory for its nested page tables";
-	for (uint64_t off = 0; off < vm->ram_bytes; off += LARGE_PAGE)
-		if (virt->npt_map_2m(vm->npt_root, off, vm->ram_hpa + off))
-			return "no memory for its nested page tables";
 	err = load_guest(vm, bi, &entry);
 	if (!err)
 		err = create_vcpus(vm, entry, next_core);
@@ -261,6 +287,8 @@ void vm_stop(struct vm *vm, const char *reason, uint64_t rip)
 	record_hex(&r, "rip", rip);
 	record_emit(&r);
 	vm_report_stats(vm, "vm_stats");
+	if (vm->npt_root)
+		unmap_ram(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	__atomic_fetch_add(&vms_stopped, 1, __ATOMIC_RELEASE);

@@ -1,42 +1,126 @@
 /* Nested page tables (EPT: SDM Vol. 3C §29.3; NPT: APM Vol. 2 §15.25). */
-#include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
 
-#include "arch/x86_64/layout.h"
 #include "arch/x86_64/nested_pt.h"
-#include "kernel/mem.h"
 
-#define ENTRY_ADDR 0x000ffffffffff000ull
+#define ENTRY_ADDR  0x000ffffffffff000ull
+#define ENTRIES	    512
+#define INDEX(a, s) (((a) >> (s)) & (ENTRIES - 1))
 
 uint64_t nested_pt_create(void)
 {
-	uint64_t root = mem_alloc_pages(1, 1);
-
-	if (root)
-		memset(phys_to_virt(root), 0, PAGE_SIZE);
-	return root;
+	return nested_pt_alloc_table();
 }
 
-/* The next-level table under entry `e`, created when missing. */
-static uint64_t *next_level(const struct nested_pt_format *f, uint64_t *e)
+static bool is_leaf_2m(const struct nested_pt_format *f, uint64_t e)
+{
+	return e && (e & ~ENTRY_ADDR) == f->leaf_2m;
+}
+
+/* The next-level table under entry `e`, created when missing and `create`. */
+static uint64_t *next_level(const struct nested_pt_format *f, uint64_t *e, bool create)
 {
 	if (!*e) {
-		uint64_t pa = nested_pt_create();
+		uint64_t pa = create ? nested_pt_alloc_table() : 0;
 
 		if (!pa)
 			return NULL;
 		*e = pa | f->table;
 	}
-	return phys_to_virt(*e & ENTRY_ADDR);
+	return nested_pt_table(*e & ENTRY_ADDR);
 }
 
-int nested_pt_map_2m(const struct nested_pt_format *f, uint64_t root, uint64_t gpa, uint64_t hpa)
+static uint64_t *page_directory(const struct nested_pt_format *f, uint64_t root, uint64_t gpa,
+				bool create)
 {
-	uint64_t *pml4 = phys_to_virt(root), *pdpt, *pd;
+	uint64_t *pml4 = nested_pt_table(root), *pdpt;
 
-	pdpt = next_level(f, &pml4[(gpa >> 39) & 511]);
-	pd = pdpt ? next_level(f, &pdpt[(gpa >> 30) & 511]) : NULL;
-	if (!pd)
+	pdpt = next_level(f, &pml4[INDEX(gpa, 39)], create);
+	return pdpt ? next_level(f, &pdpt[INDEX(gpa, 30)], create) : NULL;
+}
+
+/* Replaces a 2 MiB leaf by a table of the 512 4 KiB leaves it stood for. */
+static uint64_t *split_2m(const struct nested_pt_format *f, uint64_t *pde)
+{
+	uint64_t base = *pde & ENTRY_ADDR, pa = nested_pt_alloc_table();
+	uint64_t *pt;
+
+	if (!pa)
+		return NULL;
+	pt = nested_pt_table(pa);
+	for (uint64_t i = 0; i < ENTRIES; i++)
+		pt[i] = (base + i * NESTED_PT_4K) | f->leaf_4k;
+	*pde = pa | f->table;
+	return pt;
+}
+
+/* The page table for `gpa`'s 4 KiB entry, split or created as needed. */
+static uint64_t *page_table(const struct nested_pt_format *f, uint64_t *pd, uint64_t gpa,
+			    bool create)
+{
+	uint64_t *pde = &pd[INDEX(gpa, 21)];
+
+	if (is_leaf_2m(f, *pde))
+		return split_2m(f, pde);
+	return next_level(f, pde, create);
+}
+
+int nested_pt_map(const struct nested_pt_format *f, uint64_t root, uint64_t gpa, uint64_t hpa,
+		  uint64_t size)
+{
+	uint64_t *pd = page_directory(f, root, gpa, true), *pt;
+
+	if (!pd || (gpa | hpa) & (size - 1))
 		return -1;
-	pd[(gpa >> 21) & 511] = hpa | f->leaf_2m;
+	if (size == NESTED_PT_2M) {
+		uint64_t *pde = &pd[INDEX(gpa, 21)];
+
+		if (*pde && !is_leaf_2m(f, *pde))
+			return -1; /* 4 KiB pages are mapped there */
+		*pde = hpa | f->leaf_2m;
+		return 0;
+	}
+	pt = size == NESTED_PT_4K ? page_table(f, pd, gpa, true) : NULL;
+	if (!pt)
+		return -1;
+	pt[INDEX(gpa, 12)] = hpa | f->leaf_4k;
+	return 0;
+}
+
+int nested_pt_unmap(const struct nested_pt_format *f, uint64_t root, uint64_t gpa, uint64_t size)
+{
+	uint64_t *pd = page_directory(f, root, gpa, false), *pt;
+
+	if (!pd || gpa & (size - 1))
+		return -1;
+	if (size == NESTED_PT_2M) {
+		if (!is_leaf_2m(f, pd[INDEX(gpa, 21)]))
+			return -1;
+		pd[INDEX(gpa, 21)] = 0;
+		return 0;
+	}
+	pt = size == NESTED_PT_4K ? page_table(f, pd, gpa, false) : NULL;
+	if (!pt || !pt[INDEX(gpa, 12)])
+		return -1;
+	pt[INDEX(gpa, 12)] = 0;
+	return 0;
+}
+
+int nested_pt_translate(const struct nested_pt_format *f, uint64_t root, uint64_t gpa,
+			uint64_t *hpa)
+{
+	uint64_t *pd = page_directory(f, root, gpa, false), pde, pte;
+
+	if (!pd || !(pde = pd[INDEX(gpa, 21)]))
+		return -1;
+	if (is_leaf_2m(f, pde)) {
+		*hpa = (pde & ENTRY_ADDR) + (gpa & (NESTED_PT_2M - 1));
+		return 0;
+	}
+	pte = nested_pt_table(pde & ENTRY_ADDR)[INDEX(gpa, 12)];
+	if (!pte)
+		return -1;
+	*hpa = (pte & ENTRY_ADDR) + (gpa & (NESTED_PT_4K - 1));
 	return 0;
 }

@@ -72,7 +72,12 @@ struct virt_ops {
 	int (*cpu_enable)(void);
 	/* Guest-physical → host-physical mappings of a VM; `root` is opaque. */
 	uint64_t (*npt_create)(void);
-	int (*npt_map_2m)(uint64_t root, uint64_t gpa, uint64_t hpa);
+	/* One page of `size` (NESTED_PT_4K or NESTED_PT_2M); 0 or -1. */
+	int (*npt_map)(uint64_t root, uint64_t gpa, uint64_t hpa, uint64_t size);
+	int (*npt_unmap)(uint64_t root, uint64_t gpa, uint64_t size);
+	/* After unmapping: every vCPU that uses `root` drops what its TLBs
+	 * cached of it before its next entry (the caller kicks running ones). */
+	void (*npt_flush)(uint64_t root);
 	struct virt_vcpu *(*vcpu_create)(uint64_t npt_root, uint32_t tag, uint32_t vpid);
 	void (*vcpu_set_entry)(struct virt_vcpu *v, const struct virt_entry_state *s);
 	/* Runs the guest until its next exit, which it fills in, and exits it at

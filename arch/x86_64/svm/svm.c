@@ -27,6 +27,7 @@ struct virt_vcpu {
 	struct vmcb *vmcb;
 	uint64_t vmcb_pa;
 	uint64_t host_save_pa; /* VMSAVE area of the host's own state */
+	bool flush_pending;    /* npt_flush: TLB_CONTROL at the next VMRUN */
 };
 
 static bool has_nrip_save;
@@ -56,11 +57,16 @@ static int svm_cpu_enable(void)
 	return 0;
 }
 
-static const struct nested_pt_format npt_format = {NPT_TABLE, NPT_TABLE | NPT_LARGE};
+static const struct nested_pt_format npt_format = {NPT_TABLE, NPT_TABLE | NPT_LARGE, NPT_TABLE};
 
-static int svm_npt_map_2m(uint64_t root, uint64_t gpa, uint64_t hpa)
+static int svm_npt_map(uint64_t root, uint64_t gpa, uint64_t hpa, uint64_t size)
 {
-	return nested_pt_map_2m(&npt_format, root, gpa, hpa);
+	return nested_pt_map(&npt_format, root, gpa, hpa, size);
+}
+
+static int svm_npt_unmap(uint64_t root, uint64_t gpa, uint64_t size)
+{
+	return nested_pt_unmap(&npt_format, root, gpa, size);
 }
 
 static bool bitmaps_ready(void)
@@ -219,12 +225,23 @@ static void after_exit(struct vmcb_control *c)
 	c->intercept_misc3 &= ~SVM_INTERCEPT_VINTR;
 }
 
+/* Without flush-by-ASID (QEMU) the flush is TLB_CONTROL = flush all, at
+ * each affected vCPU's next VMRUN (APM §15.16.1). */
+static void svm_npt_flush(uint64_t root)
+{
+	for (unsigned i = 0; i < svm_vcpus_used; i++)
+		if (svm_vcpus[i].vmcb && svm_vcpus[i].vmcb->control.n_cr3 == root)
+			__atomic_store_n(&svm_vcpus[i].flush_pending, true, __ATOMIC_RELEASE);
+}
+
 /* The host's one-shot timer bounds the run: its interrupt exits the guest
  * (INTR intercept with V_INTR_MASKING). */
 static void svm_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit,
 			 uint64_t deadline)
 {
 	timer_arm_deadline(deadline);
+	if (__atomic_exchange_n(&v->flush_pending, false, __ATOMIC_ACQ_REL))
+		v->vmcb->control.tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
 	v->vmcb->save.rax = regs->rax;
 	svm_enter(v->vmcb_pa, regs, v->host_save_pa);
 	regs->rax = v->vmcb->save.rax;
@@ -282,7 +299,9 @@ const struct virt_ops svm_ops = {
 	.name = "svm",
 	.cpu_enable = svm_cpu_enable,
 	.npt_create = nested_pt_create,
-	.npt_map_2m = svm_npt_map_2m,
+	.npt_map = svm_npt_map,
+	.npt_unmap = svm_npt_unmap,
+	.npt_flush = svm_npt_flush,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_set_entry = svm_vcpu_set_entry,
 	.vcpu_run = svm_vcpu_run,

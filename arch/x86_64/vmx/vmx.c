@@ -20,8 +20,9 @@ struct virt_vcpu {
 	uint64_t vmcs_pa;
 	uint64_t eptp;
 	uint16_t vpid;
-	bool loaded;   /* the VMCS was set up on its CPU */
-	bool launched; /* VMLAUNCH done: VMRESUME from now on */
+	bool loaded;	     /* the VMCS was set up on its CPU */
+	bool launched;	     /* VMLAUNCH done: VMRESUME from now on */
+	bool invept_pending; /* npt_flush: INVEPT before the next entry */
 	uint32_t proc_controls;
 	struct virt_entry_state entry;
 };
@@ -31,7 +32,8 @@ static uint64_t current_vmcs[MAX_CPUS];		  /* what VMPTRLD made current, per CPU
 static unsigned vmx_vcpus_used;
 static uint64_t msr_bitmap_pa, io_bitmap_pa; /* shared: every MSR and port exits */
 static unsigned preemption_rate;	     /* the timer ticks at TSC >> this (read at VMXON) */
-static const struct nested_pt_format ept_format = {EPT_RWX, EPT_RWX | EPT_MT_WB | EPT_LARGE};
+static const struct nested_pt_format ept_format = {EPT_RWX, EPT_RWX | EPT_MT_WB | EPT_LARGE,
+						   EPT_RWX | EPT_MT_WB};
 
 int vmx_enter(struct virt_regs *regs, int launched);
 extern char vmx_exit_entry[];
@@ -112,9 +114,36 @@ static int vmx_cpu_enable(void)
 	return failed ? -1 : 0;
 }
 
-static int vmx_ept_map_2m(uint64_t root, uint64_t gpa, uint64_t hpa)
+static int vmx_ept_map(uint64_t root, uint64_t gpa, uint64_t hpa, uint64_t size)
 {
-	return nested_pt_map_2m(&ept_format, root, gpa, hpa);
+	return nested_pt_map(&ept_format, root, gpa, hpa, size);
+}
+
+static int vmx_ept_unmap(uint64_t root, uint64_t gpa, uint64_t size)
+{
+	return nested_pt_unmap(&ept_format, root, gpa, size);
+}
+
+/* INVEPT only reaches the CPU that executes it (SDM §29.4.3.1), so each
+ * vCPU of the EPT does it on its own CPU before its next entry. */
+static void vmx_ept_flush(uint64_t root)
+{
+	for (unsigned i = 0; i < vmx_vcpus_used; i++)
+		if ((vmx_vcpus[i].eptp & ~0xfffull) == root)
+			__atomic_store_n(&vmx_vcpus[i].invept_pending, true, __ATOMIC_RELEASE);
+}
+
+/* Single-context INVEPT where the CPU has it, else all-context. */
+static void invept(uint64_t eptp)
+{
+	struct {
+		uint64_t eptp, reserved;
+	} desc = {eptp, 0};
+	uint64_t type = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_INVEPT_SINGLE
+				? INVEPT_SINGLE_CONTEXT
+				: INVEPT_ALL_CONTEXT;
+
+	__asm__ volatile("invept %0, %1" ::"m"(desc), "r"(type) : "cc", "memory");
 }
 
 /* The MSR bitmap (one page) and I/O bitmaps A and B (two pages), all ones:
@@ -441,6 +470,8 @@ static void vmx_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct vir
 		return;
 	}
 	set_preemption_timer(deadline);
+	if (__atomic_exchange_n(&v->invept_pending, false, __ATOMIC_ACQ_REL))
+		invept(v->eptp);
 	if (vmx_enter(regs, v->launched)) {
 		dump_failed_entry("VMLAUNCH/VMRESUME failed, VM-instruction error",
 				  vmread(VMCS_INSTRUCTION_ERROR));
@@ -514,7 +545,9 @@ const struct virt_ops vmx_ops = {
 	.name = "vmx",
 	.cpu_enable = vmx_cpu_enable,
 	.npt_create = nested_pt_create,
-	.npt_map_2m = vmx_ept_map_2m,
+	.npt_map = vmx_ept_map,
+	.npt_unmap = vmx_ept_unmap,
+	.npt_flush = vmx_ept_flush,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_set_entry = vmx_vcpu_set_entry,
 	.vcpu_run = vmx_vcpu_run,

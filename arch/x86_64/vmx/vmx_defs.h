@@ -154,14 +154,19 @@ enum vmcs_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SE
 #define VMX_EPT_FETCH (1u << 2)
 
 /* EPT entries (§29.3.2) and the EPT pointer (§24.6.11). */
-#define EPT_READ    (1ull << 0)
-#define EPT_WRITE   (1ull << 1)
-#define EPT_EXEC    (1ull << 2)
-#define EPT_RWX	    (EPT_READ | EPT_WRITE | EPT_EXEC)
-#define EPT_MT_WB   (6ull << 3)
-#define EPT_LARGE   (1ull << 7)
-#define EPTP_WB	    6ull
-#define EPTP_WALK_4 (3ull << 3)
+#define EPT_READ  (1ull << 0)
+#define EPT_WRITE (1ull << 1)
+#define EPT_EXEC  (1ull << 2)
+#define EPT_RWX	  (EPT_READ | EPT_WRITE | EPT_EXEC)
+#define EPT_MT_WB (6ull << 3)
+#define EPT_LARGE (1ull << 7)
+
+/* IA32_VMX_EPT_VPID_CAP (SDM appendix A.10) and INVEPT types (§30.3). */
+#define EPT_CAP_INVEPT_SINGLE (1ull << 25)
+#define INVEPT_SINGLE_CONTEXT 1
+#define INVEPT_ALL_CONTEXT    2
+#define EPTP_WB		      6ull
+#define EPTP_WALK_4	      (3ull << 3)
 
 /* The VMX-preemption timer (SDM §25.5.1; appendix A.6 for the rate). */
 #define PIN_PREEMPTION_TIMER	  (1u << 6)
