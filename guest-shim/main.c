@@ -9,6 +9,7 @@
  *   hcflood         hypercalls without end
  *   exitbench n=N   TSC cycles per CPUID, hypercall and port-read round trip
  *   mmio            accesses of every width to the test-mmio device
+ *   mmio-string     REP STOSB, MOVSQ and REP MOVSW between RAM and test-mmio
  *   msr             RDMSR of an MSR the hypervisor does not have: #GP
  *   memtouch mib=M  write a pattern over M MiB of RAM, shared out among the
  *                   vCPUs, read it back, report the intact pages
@@ -178,6 +179,31 @@ static void run_mmio(void)
 	shim_report(HR_MMIO_OK, ok);
 }
 
+/* The string forms on test-mmio's scratch register: REP STOSB fills it,
+ * MOVSQ copies it to RAM, REP MOVSW copies RAM into it, and the write
+ * counter says how many elements the device saw. Reports the checks passed. */
+static void run_mmio_string(void)
+{
+	volatile uint64_t *scratch = (volatile uint64_t *)0x3fe00008;
+	volatile uint64_t *writes = (volatile uint64_t *)0x3fe00010;
+	static uint64_t copy, source = 0x0102030405060708ull;
+	void *dst = (void *)(uintptr_t)0x3fe00008, *src = &source, *to = &copy;
+	uint64_t count = 8, ok = 0;
+
+	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(count) : "a"(0xab) : "memory");
+	ok += *scratch == 0xababababababababull;
+	src = (void *)(uintptr_t)0x3fe00008;
+	__asm__ volatile("movsq" : "+D"(to), "+S"(src) : : "memory");
+	ok += copy == 0xababababababababull;
+	dst = (void *)(uintptr_t)0x3fe00008;
+	src = &source;
+	count = 4;
+	__asm__ volatile("rep movsw" : "+D"(dst), "+S"(src), "+c"(count) : : "memory");
+	ok += *scratch == 0x0102030405060708ull && count == 0;
+	ok += *writes == 8 + 4;
+	shim_report(HR_MMIO_OK, ok);
+}
+
 static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 {
 	if (shim_arg_is(cmdline, "workload", "cpuid"))
@@ -197,6 +223,8 @@ static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 		shim_report(HR_MSR_READ, (uint64_t)hi << 32 | lo); /* not reached: #GP */
 	} else if (shim_arg_is(cmdline, "workload", "mmio"))
 		run_mmio();
+	else if (shim_arg_is(cmdline, "workload", "mmio-string"))
+		run_mmio_string();
 	else if (shim_arg_is(cmdline, "workload", "exitbench"))
 		run_exitbench(shim_arg_uint(cmdline, "n", 1000));
 	else if (shim_arg_is(cmdline, "workload", "hcflood"))

@@ -44,7 +44,7 @@ const struct mmio_region *mmio_find(const struct vm *vm, uint64_t gpa)
 	return NULL;
 }
 
-static bool read_guest64(void *ctx, uint64_t gpa, uint64_t *value)
+bool mmio_guest_read64(void *ctx, uint64_t gpa, uint64_t *value)
 {
 	const struct vm *vm = ctx;
 
@@ -65,7 +65,7 @@ static size_t fetch_instruction(struct vcpu *v, uint64_t rip, uint8_t *bytes)
 	while (got < INSN_MAX_LENGTH) {
 		uint64_t gpa, in_page;
 
-		if (guest_walk(cr3, rip + got, read_guest64, (void *)vm, &gpa) ||
+		if (guest_walk(cr3, rip + got, mmio_guest_read64, (void *)vm, &gpa) ||
 		    gpa >= vm->ram_bytes)
 			break;
 		in_page = 4096 - (gpa & 4095);
@@ -103,12 +103,19 @@ bool mmio_emulate(struct vcpu *v, const struct virt_exit *x, const struct mmio_r
 		return stop_with(vm, x, "the instruction cannot be fetched", NULL);
 	if (insn_decode_mmio(bytes, n, &i, &why))
 		return stop_with(vm, x, "", why);
-	if (i.kind == INSN_MMIO_MOVS || i.kind == INSN_MMIO_STOS)
-		return stop_with(vm, x, "string instructions are not emulated yet", NULL);
-	if (i.kind == INSN_MMIO_READ)
+	if (i.kind == INSN_MMIO_MOVS || i.kind == INSN_MMIO_STOS) {
+		int more = mmio_emulate_string(v, r, &i);
+
+		if (more < 0)
+			return stop_with(vm, x, "a string operand is neither the device nor RAM",
+					 NULL);
+		if (more)
+			return true; /* RIP stays: the REP goes on at the next entry */
+	} else if (i.kind == INSN_MMIO_READ) {
 		insn_mmio_complete_read(&i, &v->regs, r->read(r->dev, v, offset, i.size));
-	else
+	} else {
 		r->write(r->dev, v, offset, i.size, insn_mmio_write_value(&i, &v->regs));
+	}
 	done.insn_len = i.length; /* NPF and EPT-violation exits give no length */
 	vm_virt()->vcpu_skip_instruction(v->hw, &done);
 	return true;

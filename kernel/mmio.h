@@ -42,4 +42,13 @@ const struct mmio_region *mmio_find(const struct vm *vm, uint64_t gpa);
  * to be stopped (an instruction that cannot be fetched or emulated). */
 bool mmio_emulate(struct vcpu *v, const struct virt_exit *x, const struct mmio_region *r);
 
+/* Reads 8 bytes of the VM `ctx`'s RAM, for guest page walks. */
+bool mmio_guest_read64(void *ctx, uint64_t gpa, uint64_t *value);
+
+struct insn_mmio;
+/* MOVS or STOS (kernel/mmio_string.c): 0 when done, 1 when a REP has more
+ * to do (the guest executes the instruction again), -1 when an element is
+ * neither the device nor RAM. */
+int mmio_emulate_string(struct vcpu *v, const struct mmio_region *r, const struct insn_mmio *i);
+
 #endif

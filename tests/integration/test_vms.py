@@ -38,7 +38,7 @@ def reports(run, vm):
 
 def test_every_vm_finishes_its_workload(workloads):
     stopped = by_vm(workloads, "vm_stopped")
-    assert set(stopped) == {"hello", "cpuid", "pio", "spin", "mmio"}, workloads.tail()
+    assert set(stopped) == {"hello", "cpuid", "pio", "spin", "mmio", "mmio-string"}, workloads.tail()
     for vm, rec in stopped.items():
         assert rec["reason"] == "powered off by the guest, code 0", rec
     assert workloads.ended == "poweroff" and not workloads.of_type("panic")
@@ -78,6 +78,14 @@ def test_mmio_emulated_through_the_decoder(workloads):
     and emulated; the guest checks every value it reads back."""
     assert by_vm(workloads, "vm_stats")["mmio"]["exit_npf"] == 7
     assert reports(workloads, "mmio")["mmio_ok"] == 5
+
+
+def test_string_instructions_on_mmio(workloads):
+    """REP STOSB (8 bytes), MOVSQ and REP MOVSW (4 words) with test-mmio on one side and RAM on
+    the other: one exit each, the right bytes moved, every element a device access; then three
+    plain reads to check."""
+    assert reports(workloads, "mmio-string")["mmio_ok"] == 4
+    assert by_vm(workloads, "vm_stats")["mmio-string"]["exit_npf"] == 3 + 3
 
 
 def test_spin_progress(workloads):
