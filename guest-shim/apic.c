@@ -74,6 +74,8 @@ uint64_t shim_timer_khz(void)
 void shim_interrupt(uint64_t vector);
 void shim_interrupt(uint64_t vector)
 {
+	if (vector == SHIM_VEC_DEVICE)
+		shim_device_interrupt();
 	__atomic_fetch_add(&shim_irq_count[vector], 1, __ATOMIC_RELEASE);
 	shim_apic_write(APIC_EOI, 0);
 }

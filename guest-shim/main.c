@@ -2,7 +2,7 @@
  *   hello           print a line and power off
  *   cpuid n=N       execute N CPUID instructions, report the count
  *   spin n=N        count to N and report it; n=0 counts for ever, reporting
- *                   every SPIN_REPORT_EVERY
+ *                   every SPIN_REPORT_EVERY; spin ms=M counts for M ms
  *   pio n=N         N port reads of an unused port, each must read all-ones
  *   ud              an undefined instruction with no IDT (a triple fault)
  *   oob             read memory beyond the guest's RAM
@@ -16,6 +16,9 @@
  *   timer mode=oneshot|periodic|deadline n=N period_us=P apic=x2apic|xapic
  *                   N APIC timer interrupts P microseconds apart
  *   ipi n=N apic=.. N IPI round trips between vCPUs 0 and 1
+ *   irq-latency n=N period_us=P
+ *                   N test-irq interrupts P microseconds apart, timed from
+ *                   the device raising each to its handler (p50/p99/max)
  *   matrix          cpuid n=N, memtouch, a periodic timer and (with two vCPUs
  *                   or more) IPIs: the SMP test matrix's workload
  * Every workload but `ud` runs with guest-shim's own GDT and IDT, which report
@@ -90,6 +93,25 @@ static void run_matrix(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 		shim_run_ipi(shim_arg_uint(cmdline, "ipis", 10), vcpu);
 }
 
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Counts for `ms` milliseconds of TSC time and reports how far it got: the
+ * share of a core the vCPU had. */
+static void run_spin_for(uint64_t ms)
+{
+	uint64_t end = rdtsc() + ms * shim_timer_khz(), i = 0;
+
+	while (rdtsc() < end)
+		i++;
+	shim_report(HR_SPIN_DONE, i);
+}
+
 static void run_spin(uint64_t n)
 {
 	volatile uint64_t i;
@@ -123,14 +145,6 @@ static void run_pio(uint64_t n)
 	if (e9 == DEBUG_PORT_E9)
 		debug_port_print("pio: debug port present\n");
 	shim_report(HR_SPIN_DONE, good);
-}
-
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
 }
 
 /* Round-trip costs, each the mean over n exits (measured, never asserted). */
@@ -209,7 +223,10 @@ static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	if (shim_arg_is(cmdline, "workload", "cpuid"))
 		run_cpuid(shim_arg_uint(cmdline, "n", 1000), vcpu);
 	else if (shim_arg_is(cmdline, "workload", "spin"))
-		run_spin(shim_arg_uint(cmdline, "n", 1000000));
+		if (shim_arg_uint(cmdline, "ms", 0))
+			run_spin_for(shim_arg_uint(cmdline, "ms", 0));
+		else
+			run_spin(shim_arg_uint(cmdline, "n", 1000000));
 	else if (shim_arg_is(cmdline, "workload", "pio"))
 		run_pio(shim_arg_uint(cmdline, "n", 100));
 	else if (shim_arg_is(cmdline, "workload", "ud"))
@@ -238,6 +255,9 @@ static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	} else if (shim_arg_is(cmdline, "workload", "ipi")) {
 		apic_start(cmdline);
 		shim_run_ipi(shim_arg_uint(cmdline, "n", 10), vcpu);
+	} else if (shim_arg_is(cmdline, "workload", "irq-latency")) {
+		apic_start(cmdline);
+		shim_run_irq_latency(cmdline, vcpu);
 	} else if (shim_arg_is(cmdline, "workload", "matrix"))
 		run_matrix(cmdline, ram_bytes, vcpu);
 	else if (vcpu == 0)

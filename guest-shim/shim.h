@@ -7,9 +7,10 @@
 
 #include "kernel/hypercall.h"
 
-#define SHIM_MAX_VCPUS 8
-#define SHIM_VEC_TIMER 0x30 /* + the vCPU's index */
-#define SHIM_VEC_IPI   0x50 /* + the receiving vCPU's index */
+#define SHIM_MAX_VCPUS	16
+#define SHIM_VEC_TIMER	0x30 /* + the vCPU's index */
+#define SHIM_VEC_IPI	0x50 /* + the receiving vCPU's index */
+#define SHIM_VEC_DEVICE 0x60 /* test-irq's interrupts */
 
 extern uint64_t shim_cpuid_count[SHIM_MAX_VCPUS];
 extern volatile uint64_t shim_irq_count[256];
@@ -36,5 +37,8 @@ void shim_wait_irqs(uint8_t vector, uint64_t count);
 
 void shim_run_timer(const char *cmdline, uint32_t vcpu);
 void shim_run_ipi(uint64_t n, uint32_t vcpu);
+void shim_run_irq_latency(const char *cmdline, uint32_t vcpu);
+void shim_device_interrupt(void);
+uint32_t shim_irq_vcpu(void);
 
 #endif

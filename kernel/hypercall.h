@@ -6,9 +6,12 @@
 #ifndef KERNEL_HYPERCALL_H
 #define KERNEL_HYPERCALL_H
 
-#define HV_CPUID_VENDOR	   0x40000000 /* EBX, ECX, EDX: "CoreVisor HV" */
-#define HV_CPUID_FEATURES  0x40000001
-#define HV_FEATURE_VMMCALL (1u << 0)  /* EAX; EBX: the VM's number of vCPUs */
+#define HV_CPUID_VENDOR	  0x40000000 /* EBX, ECX, EDX: "CoreVisor HV" */
+#define HV_CPUID_FEATURES 0x40000001
+/* HV_CPUID_FEATURES: EAX bit 0 = VMMCALL (else VMCALL); EBX = the VM's number
+ * of vCPUs; ECX = the index of its turbo vCPU, which takes its device
+ * interrupts (~0: none, vCPU 0 takes them). */
+#define HV_FEATURE_VMMCALL (1u << 0)
 #define HV_CPUID_TIMING	   0x40000010 /* EAX: TSC kHz, EBX: APIC timer kHz */
 
 #define HC_CONSOLE_WRITE 0 /* (gpa, len): a line of text for the console */
@@ -31,7 +34,11 @@
 #define HR_TIMER_US	    11 /* ... and the microseconds they spanned */
 #define HR_IPI_RECEIVED	    12 /* IPIs a vCPU took */
 #define HR_MEM_PAGES_OK	    13 /* 4 KiB pages written and read back intact */
-#define HR_KEYS		    14
+#define HR_IRQ_COUNT	    14 /* device interrupts a vCPU timed */
+#define HR_IRQ_P50_NS	    15 /* ... their median latency, raised to handler */
+#define HR_IRQ_P99_NS	    16 /* ... 99th percentile */
+#define HR_IRQ_MAX_NS	    17 /* ... and maximum */
+#define HR_KEYS		    18
 
 #define HC_ERROR (~0ull)
 

@@ -8,6 +8,7 @@
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/manifest.h"
+#include "kernel/test_irq.h"
 #include "kernel/vm.h"
 
 struct core_run {
@@ -30,7 +31,9 @@ static unsigned collect_mine(const struct manifest *m, struct core_run *cr)
 			if (vm->vcpus[v].cpu == self)
 				cr->mine[cr->n++] = &vm->vcpus[v];
 	}
-	cr->slice = tsc_from_us(m->regular_slice_us);
+	cr->slice = tsc_from_us(manifest_cpu_role(m, self) == MANIFEST_ROLE_TURBO
+					? m->turbo_slice_us
+					: m->regular_slice_us);
 	cr->stats_every = tsc_from_us((uint64_t)m->stats_interval_ms * 1000);
 	cr->next_stats = cr->stats_every ? rdtsc() + cr->stats_every : ~0ull;
 	return cr->n;
@@ -54,7 +57,7 @@ static uint64_t earliest(uint64_t a, uint64_t b)
  * a kick (an IPI for one of ours, or its VM stopping). */
 static void idle_until_event(const struct core_run *cr)
 {
-	uint64_t wake = cr->stats_every ? cr->next_stats : 0;
+	uint64_t wake = earliest(cr->stats_every ? cr->next_stats : 0, test_irq_next());
 
 	for (unsigned i = 0; i < cr->n; i++)
 		if (cr->mine[i]->vm->state != VM_STOPPED)
@@ -89,13 +92,14 @@ static bool run_round(struct core_run *cr)
 		alive = true;
 		if (cr->stats_every && now >= cr->next_stats)
 			report_periodic_stats(cr, now);
+		test_irq_poll(now);
 		if (!vcpu_ready(v, now))
 			continue;
 		if (!v->vm->start_tsc) /* the first entry of any of its vCPUs */
 			__atomic_compare_exchange_n(&v->vm->start_tsc, &(uint64_t){0}, now, false,
 						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 		mark_running(v->vm);
-		vcpu_run_until(v, end < cr->next_stats ? end : cr->next_stats);
+		vcpu_run_until(v, earliest(earliest(end, cr->next_stats), test_irq_next()));
 		ran = true;
 	}
 	if (alive && !ran)

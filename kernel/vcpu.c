@@ -27,8 +27,7 @@ static void deliver_ipi(void *ctx, const struct vlapic_ipi *ipi)
 
 		if (!vlapic_is_destination(&to->lapic, ipi, to == from))
 			continue;
-		vlapic_set_irr(&to->lapic, ipi->vector);
-		vcpu_kick(to);
+		vcpu_interrupt(to, ipi->vector);
 		if (ipi->delivery == APIC_ICR_DELIVERY_LOWEST)
 			return;
 	}
@@ -46,6 +45,12 @@ void vcpu_kick(const struct vcpu *v)
 {
 	if (v->cpu != this_cpu()->index)
 		lapic_send_ipi(cpus[v->cpu].apic_id, VEC_KICK);
+}
+
+void vcpu_interrupt(struct vcpu *v, uint8_t vector)
+{
+	vlapic_set_irr(&v->lapic, vector);
+	vcpu_kick(v);
 }
 
 bool vcpu_ready(struct vcpu *v, uint64_t now)

@@ -37,6 +37,8 @@ uint64_t vcpu_next_event(const struct vcpu *v);
 void vcpu_run_until(struct vcpu *v, uint64_t end);
 /* Makes the core that runs it look at it again (an IPI unless it is us). */
 void vcpu_kick(const struct vcpu *v);
+/* Any core: interrupt `vector` for the vCPU (a device or an IPI). */
+void vcpu_interrupt(struct vcpu *v, uint8_t vector);
 /* Registers the xAPIC page of the VM's vCPUs in its MMIO dispatch. */
 int vcpu_attach_apic_page(struct vm *vm);
 

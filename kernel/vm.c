@@ -21,6 +21,7 @@
 #include "kernel/manifest.h"
 #include "kernel/debug_port.h"
 #include "kernel/mem.h"
+#include "kernel/test_irq.h"
 #include "kernel/test_mmio.h"
 #include "kernel/vm.h"
 #include "kernel/vmexit.h"
@@ -59,20 +60,26 @@ static void report_vm_error(const char *name, const char *reason)
 	record_emit(&r);
 }
 
-static uint32_t regular_cores[MAX_CPUS], nregular;
+/* The cores of each role, and how many vCPUs were placed on each role. */
+static uint32_t role_cores[3][MAX_CPUS], nrole_cores[3], nplaced[3];
 
-/* The n-th vCPU built runs on the n-th regular core, round robin: a VM's
- * vCPUs spread over the cores, and the VMs' first vCPUs too. */
-static uint32_t place(uint32_t n)
+/* The n-th vCPU of a role goes to the n-th core of that role, round robin:
+ * a VM's regular vCPUs spread over the regular cores, the VMs' first vCPUs
+ * too, and the turbo vCPUs over the turbo cores. */
+static uint32_t place(enum manifest_role role)
 {
-	return nregular ? regular_cores[n % nregular] : 0;
+	uint32_t n = nplaced[role]++;
+
+	return nrole_cores[role] ? role_cores[role][n % nrole_cores[role]] : 0;
 }
 
-static void find_regular_cores(const struct manifest *m)
+static void find_role_cores(const struct manifest *m)
 {
-	for (uint32_t c = 0; c < cpu_count; c++)
-		if (manifest_cpu_role(m, c) == MANIFEST_ROLE_REGULAR)
-			regular_cores[nregular++] = c;
+	for (uint32_t c = 0; c < cpu_count; c++) {
+		enum manifest_role role = manifest_cpu_role(m, c);
+
+		role_cores[role][nrole_cores[role]++] = c;
+	}
 }
 
 static void build_guest_page_tables(uint8_t *ram)
@@ -114,29 +121,35 @@ static const char *attach_devices(struct vm *vm)
 		return "cannot register the debug port";
 	if (vcpu_attach_apic_page(vm))
 		return "cannot register the local APIC page";
-	for (uint32_t d = 0; d < vm->cfg->ndevices; d++)
-		if (vm->cfg->devices[d].type == MANIFEST_DEVICE_TEST_MMIO &&
-		    test_mmio_attach(vm, &why))
+	for (uint32_t d = 0; d < vm->cfg->ndevices; d++) {
+		enum manifest_device_type type = vm->cfg->devices[d].type;
+
+		if ((type == MANIFEST_DEVICE_TEST_MMIO && test_mmio_attach(vm, &why)) ||
+		    (type == MANIFEST_DEVICE_TEST_IRQ && test_irq_attach(vm, &why)))
 			return why;
+	}
 	return NULL;
 }
 
 /* Every vCPU starts at the image's entry in the same state (no INIT/SIPI):
  * RDX holds its index, and each has its own stack, VCPU_STACK_BYTES apart
  * below the top of RAM. */
-static const char *create_vcpus(struct vm *vm, uint64_t entry_rip, uint32_t *next_core)
+static const char *create_vcpus(struct vm *vm, uint64_t entry_rip)
 {
 	uint64_t top = vm->ram_bytes < GUEST_MAPPED_TOP ? vm->ram_bytes : GUEST_MAPPED_TOP;
 
-	vm->nvcpus = vm->cfg->vcpus;
+	vm->nvcpus = vm->cfg->vcpus + vm->cfg->turbo_vcpu;
+	vm->turbo_vcpu = vm->cfg->turbo_vcpu ? (int)vm->cfg->vcpus : -1;
 	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		enum manifest_role role =
+			(int)i == vm->turbo_vcpu ? MANIFEST_ROLE_TURBO : MANIFEST_ROLE_REGULAR;
 		struct vcpu *v = &vm->vcpus[i];
 		struct virt_entry_state entry = {.rip = entry_rip,
 						 .rsp = top - i * VCPU_STACK_BYTES,
 						 .cr3 = GUEST_PAGE_TABLES,
 						 .long_mode = true};
 
-		vcpu_init(v, vm, i, place((*next_core)++));
+		vcpu_init(v, vm, i, place(role));
 		v->hw = virt->vcpu_create(vm->npt_root, vm->index + 1, vm->index + 1);
 		if (!v->hw)
 			return "no memory for its vCPUs";
@@ -176,7 +189,7 @@ static void unmap_ram(const struct vm *vm)
 	virt->npt_flush(vm->npt_root);
 }
 
-static const char *build_one(struct vm *vm, const struct boot_info *bi, uint32_t *next_core)
+static const char *build_one(struct vm *vm, const struct boot_info *bi)
 {
 	uint64_t entry;
 	const char *err;
@@ -192,17 +205,16 @@ static const char *build_one(struct vm *vm, const struct boot_info *bi, uint32_t
 		return "no memory for its nested page tables";
 	err = load_guest(vm, bi, &entry);
 	if (!err)
-		err = create_vcpus(vm, entry, next_core);
+		err = create_vcpus(vm, entry);
 	return err ? err : attach_devices(vm);
 }
 
 unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi)
 {
 	const char *why = NULL;
-	uint32_t next_core = 0;
 
 	virt = virt_detect(&why);
-	find_regular_cores(m);
+	find_role_cores(m);
 	for (uint32_t i = 0; i < m->nvms; i++) {
 		struct vm *vm = &vms[nvms];
 		const char *err;
@@ -214,7 +226,7 @@ unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi)
 			continue;
 		}
 		*vm = (struct vm){.cfg = &m->vms[i], .index = nvms};
-		err = build_one(vm, bi, &next_core);
+		err = build_one(vm, bi);
 		if (err) {
 			report_vm_error(m->vms[i].name, err);
 			continue;

@@ -21,8 +21,9 @@ struct vm {
 	uint32_t index;
 	uint64_t ram_hpa, ram_bytes;
 	uint64_t npt_root;
-	struct vcpu vcpus[MANIFEST_MAX_VCPUS];
+	struct vcpu vcpus[MANIFEST_MAX_VCPUS + 1]; /* the regular ones, then the turbo one */
 	unsigned nvcpus;
+	int turbo_vcpu; /* its index, or -1 */
 	volatile enum vm_state state;
 	struct mmio_region mmio[VM_MAX_MMIO_REGIONS];
 	unsigned nmmio;

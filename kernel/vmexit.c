@@ -58,6 +58,10 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_TIMER_US] = "timer_us",
 	[HR_IPI_RECEIVED] = "ipi_received",
 	[HR_MEM_PAGES_OK] = "mem_pages_ok",
+	[HR_IRQ_COUNT] = "irq_count",
+	[HR_IRQ_P50_NS] = "irq_p50_ns",
+	[HR_IRQ_P99_NS] = "irq_p99_ns",
+	[HR_IRQ_MAX_NS] = "irq_max_ns",
 };
 
 const char *vmexit_reason_name(unsigned reason)
@@ -102,7 +106,7 @@ static struct cpuid_regs hypervisor_cpuid(const struct vcpu *v, uint32_t leaf)
 		r = (struct cpuid_regs){HV_CPUID_TIMING, 0x65726f43, 0x69736956, 0x5648726f};
 	else if (leaf == HV_CPUID_FEATURES)
 		r = (struct cpuid_regs){vm_virt()->hypercall_is_vmmcall ? HV_FEATURE_VMMCALL : 0,
-					v->vm->nvcpus, 0, 0};
+					v->vm->nvcpus, (uint32_t)v->vm->turbo_vcpu, 0};
 	else if (leaf == HV_CPUID_TIMING)
 		r.eax = r.ebx = (uint32_t)tsc_khz; /* the APIC timer counts TSC cycles */
 	return r;
