@@ -1,0 +1,216 @@
+/* The two-class credit scheduler (vTurbo, Xu et al., USENIX ATC 2013, §3.1, §4, Algorithm 2).
+ *
+ * Cores have a class: regular (long slices) or turbo (short slices). Each VM has regular vCPUs,
+ * which run on any regular core, and at most one turbo vCPU (its interrupt handler), which runs on
+ * any turbo core; no vCPU ever runs on a core of the other class. Every VM earns credit in
+ * proportion to its weight; a vCPU that has spent its credit (OVER) only runs when no vCPU of its
+ * class with credit left (UNDER) waits, so shares hold under contention and cores never idle while
+ * anything of their class is runnable.
+ *
+ * Pure policy: no clock, no timer, no lock, no allocation. The caller passes the time (ns, from
+ * its own clock) to every call, arms one-shot timers at the deadlines it gets back, sends the IPIs
+ * it is told to, hands over the storage for VMs and vCPUs, and serializes all calls (one spinlock).
+ * docs/scheduler.md explains the algorithm and how the kernel drives it. */
+#ifndef SCHED_SCHED_H
+#define SCHED_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCHED_MAX_CPUS	 64 /* core ids 0..63: one bit each in a uint64_t mask */
+#define SCHED_MAX_WEIGHT 65535u
+#define SCHED_NEVER	 UINT64_MAX /* "no deadline": an idle core waits for a kick */
+
+/* Parameter bounds, so that the integer arithmetic of the accounting cannot overflow. */
+#define SCHED_MIN_SLICE_NS 1000ull	 /* 1 µs */
+#define SCHED_MAX_SLICE_NS 1000000000ull /* 1 s */
+
+enum sched_class {
+	SCHED_REGULAR = 0,
+	SCHED_TURBO = 1,
+};
+#define SCHED_NR_CLASSES 2
+
+struct sched_params {
+	uint64_t regular_slice_ns; /* slice and accounting period of regular cores (30 ms) */
+	uint64_t turbo_slice_ns;   /* slice and accounting tick of turbo cores (0.1 ms) */
+	bool turbo_preempt;	   /* an interrupt for a waiting turbo vCPU preempts a turbo core */
+	uint64_t turbo_preempt_min_ns; /* ... once its current vCPU has run this long (20 µs) */
+};
+
+/* --- storage: the caller owns it (static arrays in the kernel); fields are private ---------- */
+
+/* Run-queue lists, best first: BOOST (turbo vCPUs an interrupt preempts for), UNDER (credit
+ * left), OVER (credit spent). */
+enum sched_prio {
+	SCHED_BOOST = 0,
+	SCHED_UNDER = 1,
+	SCHED_OVER = 2,
+};
+#define SCHED_NR_PRIOS 3
+
+struct sched_vcpu {
+	int32_t next, prev;  /* run-queue links (vCPU ids), -1 at the ends */
+	int32_t vm;	     /* owning VM id */
+	int16_t core;	     /* the core running it, -1 when not running */
+	int16_t last_core;   /* the core it last ran on, -1 if never */
+	int16_t kicked_core; /* the core a pending preemption for it targets, -1 if none */
+	uint8_t cls;	     /* enum sched_class */
+	uint8_t state;	     /* blocked, queued or running (sched.c) */
+	uint8_t prio;	     /* the list it is queued on, when queued */
+	int64_t credit;	     /* ns it may still run before it is OVER; < 0: OVER */
+	uint64_t charged_to; /* while running: the time up to which it has been charged */
+	uint64_t period_ns;  /* ran in the current accounting period */
+	uint64_t consumed_ns;
+	uint64_t picks, wakes;
+};
+
+struct sched_vm {
+	uint32_t weight;
+	int32_t turbo_vcpu;			/* -1: none */
+	uint32_t nr_vcpus[SCHED_NR_CLASSES];	/* vCPUs of each class */
+	uint32_t nr_runnable[SCHED_NR_CLASSES]; /* queued or running */
+	uint32_t nr_active_regular;		/* scratch of the regular accounting */
+	uint64_t period_ns[SCHED_NR_CLASSES];	/* consumed in the current period */
+	uint64_t consumed_ns[SCHED_NR_CLASSES]; /* since it was added */
+	uint64_t fair_share_ns;			/* FS_i of the last period */
+	uint64_t alloc_ns[SCHED_NR_CLASSES];	/* FS^R_i and FS^T_i of the last period */
+	int64_t regular_grant_ns;		/* credit per active regular vCPU and period */
+	int64_t turbo_grant_ns;			/* credit for the turbo vCPU per turbo tick */
+};
+
+struct sched_core {
+	bool present;
+	uint8_t cls;
+	int32_t cur;	      /* running vCPU, -1 if none */
+	int32_t kick_for;     /* the boosted vCPU a pending preemption is for, -1 if none */
+	uint64_t slice_start; /* when cur was picked */
+	uint64_t slice_until; /* the end of cur's slice */
+	uint64_t deadline;    /* when the core must call sched_pick_next (SCHED_NEVER: idle) */
+	uint64_t picks, idle_picks, preemptions;
+	uint64_t busy_ns;
+};
+
+struct sched_runq {
+	int32_t head[SCHED_NR_PRIOS], tail[SCHED_NR_PRIOS];
+	uint32_t nr_queued;
+	uint64_t cores;	 /* cores of the class */
+	uint64_t idle;	 /* cores that got "idle" from their last pick */
+	uint64_t kicked; /* cores told to re-pick (an IPI or a timer is on its way) */
+	uint64_t idle_kicks, preempt_kicks;
+};
+
+struct sched {
+	struct sched_params p;
+	struct sched_core cores[SCHED_MAX_CPUS];
+	struct sched_runq rq[SCHED_NR_CLASSES];
+	struct sched_vm *vms;
+	struct sched_vcpu *vcpus;
+	uint32_t nr_vms, max_vms;
+	uint32_t nr_vcpus, max_vcpus;
+	uint64_t acct_last;	  /* start of the current regular accounting period */
+	uint64_t acct_window_ns;  /* length of the last completed period */
+	uint64_t turbo_tick_last; /* start of the current turbo tick */
+	uint64_t regular_accts, turbo_ticks;
+};
+
+/* --- setup ----------------------------------------------------------------------------------- */
+
+/* 30 ms regular slice, 0.1 ms turbo slice (vTurbo §3.1), turbo preemption on after 20 µs. */
+void sched_default_params(struct sched_params *p);
+
+/* Starts an empty scheduler at time now_ns with the caller's storage for up to max_vms VMs and
+ * max_vcpus vCPUs. -1 if the parameters are out of bounds (slices within SCHED_MIN_SLICE_NS..
+ * SCHED_MAX_SLICE_NS, turbo slice <= regular slice, max_vms <= 65536). */
+int sched_init(struct sched *s, const struct sched_params *p, struct sched_vm *vms,
+	       unsigned max_vms, struct sched_vcpu *vcpus, unsigned max_vcpus, uint64_t now_ns);
+
+/* Gives core `core` (0..SCHED_MAX_CPUS-1) to class `cls`; it starts idle. -1 if out of range or
+ * already added. */
+int sched_add_core(struct sched *s, unsigned core, enum sched_class cls);
+
+/* A VM of weight 1..SCHED_MAX_WEIGHT; returns its id (0, 1, ...) or -1. */
+int sched_add_vm(struct sched *s, unsigned weight);
+
+/* A vCPU of VM `vm` pinned to the cores of class `cls`; returns its id or -1 if there is no
+ * room, no core of that class, or (turbo) the VM already has its turbo vCPU. It starts blocked:
+ * sched_wake makes it runnable. */
+int sched_add_vcpu(struct sched *s, int vm, enum sched_class cls);
+
+/* --- the scheduling calls -------------------------------------------------------------------- */
+
+struct sched_pick {
+	int vcpu;	   /* the vCPU to run, -1: idle (halt until a timer or kick IPI) */
+	uint64_t until_ns; /* absolute end of its slice: arm the one-shot timer; SCHED_NEVER if idle
+			    */
+};
+
+/* Core `core` stops its current vCPU at now_ns (its slice ended, it blocked, or it was kicked),
+ * charges it, runs the accounting that is due, and chooses the next vCPU of its class.
+ * O(1), plus the accounting once per period. */
+struct sched_pick sched_pick_next(struct sched *s, unsigned core, uint64_t now_ns);
+
+/* The vCPU halted (HLT with nothing pending) at now_ns: it is charged and will not be picked
+ * until sched_wake. Its core must then call sched_pick_next. Blocking a queued vCPU removes it. */
+void sched_block(struct sched *s, int vcpu, uint64_t now_ns);
+
+struct sched_kick {
+	int core;	/* -1: nothing to do */
+	uint64_t at_ns; /* when that core must re-pick: now (send the kick IPI) or later (arm its
+			 * timer, or send the IPI and let it re-arm from sched_core_deadline) */
+};
+
+/* An interrupt for `vcpu` arrived at now_ns: a blocked vCPU becomes runnable. Returns the core
+ * to kick so that it runs soon: an idle core of its class (its last core first); else, for a
+ * waiting turbo vCPU with credit left and turbo preemption on, the turbo core to preempt and
+ * when (once its running vCPU has had turbo_preempt_min_ns). O(1) in the number of vCPUs. */
+struct sched_kick sched_wake(struct sched *s, int vcpu, uint64_t now_ns);
+
+/* When core `core` must next call sched_pick_next: its slice end, or an earlier preemption,
+ * or SCHED_NEVER when idle. A core that gets a kick IPI re-arms its timer from this. */
+uint64_t sched_core_deadline(const struct sched *s, unsigned core);
+
+/* Charges the running vCPUs up to now_ns and runs the accounting that is due; pick and wake do
+ * this themselves (callers use it before reading statistics). */
+void sched_account(struct sched *s, uint64_t now_ns);
+
+/* --- statistics ------------------------------------------------------------------------------ */
+
+struct sched_vm_stats {
+	uint64_t consumed_ns[SCHED_NR_CLASSES]; /* since the VM was added */
+	/* The last accounting period (vTurbo §3.1): its length, the VM's fair share FS_i and
+	 * its allocations FS^R_i (regular) and FS^T_i (turbo), in ns of core time. */
+	uint64_t window_ns;
+	uint64_t fair_share_ns;
+	uint64_t alloc_ns[SCHED_NR_CLASSES];
+};
+
+struct sched_vcpu_stats {
+	uint64_t consumed_ns, picks, wakes;
+	int64_t credit_ns;
+	int last_core;
+	bool runnable, running;
+};
+
+struct sched_core_stats {
+	uint64_t picks, idle_picks, preemptions, busy_ns;
+	int vcpu; /* running now, -1 if none */
+};
+
+/* Sums over the cores of a class. */
+struct sched_class_stats {
+	unsigned cores, queued;
+	uint64_t picks, idle_picks, busy_ns;
+	uint64_t idle_kicks, preempt_kicks; /* kicks wake returned: to an idle core, to preempt */
+	uint64_t accountings;		    /* regular accountings, or turbo ticks */
+};
+
+int sched_vm_stats(const struct sched *s, int vm, struct sched_vm_stats *out);
+int sched_vcpu_stats(const struct sched *s, int vcpu, struct sched_vcpu_stats *out);
+int sched_core_stats(const struct sched *s, unsigned core, struct sched_core_stats *out);
+int sched_class_stats(const struct sched *s, enum sched_class cls, struct sched_class_stats *out);
+/* vCPUs of a class waiting in the run queue (not running). */
+unsigned sched_queued(const struct sched *s, enum sched_class cls);
+
+#endif
