@@ -16,6 +16,7 @@
 #include "arch/x86_64/tsc.h"
 #include "kernel/bootinfo.h"
 #include "kernel/config.h"
+#include "kernel/core_loop.h"
 #include "kernel/log.h"
 #include "kernel/mem.h"
 #include "kernel/panic.h"
@@ -122,7 +123,8 @@ static void ap_main(void)
 /* VMs are built on the boot CPU, then every CPU runs the ones placed on it. */
 static __attribute__((noreturn)) void start_vms(void)
 {
-	vm_build_all(config_manifest(), &boot_info);
+	if (vm_build_all(config_manifest(), &boot_info) && core_loop_init(config_manifest()))
+		log_printf("scheduler: not every VM could be scheduled\n");
 	vms_released = true;
 	for (uint32_t i = 1; i < cpu_count; i++)
 		if (cpus[i].online)
@@ -183,6 +185,7 @@ void kmain(uint64_t magic, uint64_t mbi_phys)
 	pic8259_disable();
 	idt_init();
 	cpu_setup(&cpus[0]);
+	cpus[0].online = true;
 	log_printf("\ncorevisor %s\n", COREVISOR_VERSION);
 	err = multiboot2_parse(magic, mbi_phys, &boot_info);
 	if (err)

@@ -7,6 +7,7 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
+#include "kernel/core_loop.h"
 #include "kernel/vcpu.h"
 #include "kernel/vm.h"
 #include "kernel/vmexit.h"
@@ -38,18 +39,22 @@ void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id, uint32_t cpu)
 	v->vm = vm;
 	v->id = id;
 	v->cpu = cpu;
+	v->running_on = -1;
 	vlapic_init(&v->lapic, id, id == 0, deliver_ipi, v);
 }
 
 void vcpu_kick(const struct vcpu *v)
 {
-	if (v->cpu != this_cpu()->index)
-		lapic_send_ipi(cpus[v->cpu].apic_id, VEC_KICK);
+	int core = __atomic_load_n(&v->running_on, __ATOMIC_ACQUIRE);
+
+	if (core >= 0 && (uint32_t)core != this_cpu()->index)
+		lapic_send_ipi(cpus[core].apic_id, VEC_KICK);
 }
 
 void vcpu_interrupt(struct vcpu *v, uint8_t vector)
 {
 	vlapic_set_irr(&v->lapic, vector);
+	core_loop_wake(v);
 	vcpu_kick(v);
 }
 
@@ -92,7 +97,8 @@ void vcpu_run_until(struct vcpu *v, uint64_t end)
 			deadline = timer;
 		offer_interrupt(v);
 		vm_virt()->vcpu_run(v->hw, &v->regs, &exit, deadline);
-		if (!vmexit_handle(v, &exit))
+		if (!vmexit_handle(v, &exit) || exit.reason == VIRT_EXIT_EXTERNAL_INTERRUPT ||
+		    exit.reason == VIRT_EXIT_DEADLINE)
 			return;
 	}
 }

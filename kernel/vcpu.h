@@ -1,6 +1,7 @@
 /* A virtual CPU: the vendor's vCPU state, the guest's registers, its virtual
- * local APIC, and its exit counters. It runs on one host core (`cpu`); other
- * cores reach it only through its APIC's IRR and a kick IPI. */
+ * local APIC, and its exit counters. The scheduler runs it on the cores of
+ * its class, one at a time; other cores reach it only through its APIC's IRR,
+ * a wake-up in the scheduler and a kick IPI. */
 #ifndef KERNEL_VCPU_H
 #define KERNEL_VCPU_H
 
@@ -14,8 +15,11 @@ struct vm;
 
 struct vcpu {
 	struct vm *vm;
-	uint32_t id;  /* index in its VM, and its APIC ID */
-	uint32_t cpu; /* the host core that runs it */
+	uint32_t id;	/* index in its VM, and its APIC ID */
+	uint32_t cpu;	/* the host core that ran it last */
+	int sched_id;	/* its id in the scheduler */
+	int running_on; /* the core running it now, -1 if none */
+	bool blocked;	/* out of the scheduler until an interrupt (under its lock) */
 	struct virt_vcpu *hw;
 	struct virt_regs regs;
 	struct vlapic lapic;
@@ -33,9 +37,10 @@ void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id, uint32_t cpu);
 bool vcpu_ready(struct vcpu *v, uint64_t now);
 /* Its next timer event (TSC), or 0. */
 uint64_t vcpu_next_event(const struct vcpu *v);
-/* Runs it until the TSC passes `end`, it halts, or its VM stops. */
+/* Runs it until the TSC passes `end`, it halts, its VM stops, or an external
+ * interrupt or deadline exit gives the core a chance to look around. */
 void vcpu_run_until(struct vcpu *v, uint64_t end);
-/* Makes the core that runs it look at it again (an IPI unless it is us). */
+/* Makes the core running it, if another, look at it again (an IPI). */
 void vcpu_kick(const struct vcpu *v);
 /* Any core: interrupt `vector` for the vCPU (a device or an IPI). */
 void vcpu_interrupt(struct vcpu *v, uint8_t vector);

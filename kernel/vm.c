@@ -16,6 +16,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/bootinfo.h"
+#include "kernel/core_loop.h"
 #include "kernel/elf.h"
 #include "kernel/log.h"
 #include "kernel/manifest.h"
@@ -272,6 +273,7 @@ static void record_vcpu_sums(struct record *r, const struct vm *vm)
 
 void vm_report_stats(const struct vm *vm, const char *type)
 {
+	uint64_t regular_us, turbo_us;
 	struct record r;
 
 	record_begin(&r, type);
@@ -279,6 +281,9 @@ void vm_report_stats(const struct vm *vm, const char *type)
 	record_uint(&r, "cpu", vm->vcpus[0].cpu);
 	record_uint(&r, "vcpus", vm->nvcpus);
 	record_vcpu_sums(&r, vm);
+	core_loop_vm_usage(vm, &regular_us, &turbo_us);
+	record_uint(&r, "regular_us", regular_us);
+	record_uint(&r, "turbo_us", turbo_us);
 	if (vm->first_hypercall_tsc)
 		record_uint(&r, "first_hypercall_us",
 			    tsc_to_us(vm->first_hypercall_tsc - vm->start_tsc));

@@ -50,6 +50,18 @@ uint64_t tsc_from_us(uint64_t us)
 	return us * tsc_khz / 1000;
 }
 
+/* Split so that neither product overflows for any TSC value of the next
+ * centuries (no 128-bit division in a freestanding kernel). */
+uint64_t tsc_to_ns(uint64_t cycles)
+{
+	return cycles / tsc_khz * 1000000 + cycles % tsc_khz * 1000000 / tsc_khz;
+}
+
+uint64_t tsc_from_ns(uint64_t ns)
+{
+	return ns / 1000000 * tsc_khz + ns % 1000000 * tsc_khz / 1000000;
+}
+
 void tsc_delay_us(uint64_t us)
 {
 	uint64_t end = rdtsc() + tsc_from_us(us);

@@ -10,6 +10,8 @@ extern uint64_t boot_entry_tsc;
 void tsc_calibrate(void);
 uint64_t tsc_to_us(uint64_t cycles);
 uint64_t tsc_from_us(uint64_t us);
+uint64_t tsc_to_ns(uint64_t cycles);
+uint64_t tsc_from_ns(uint64_t ns);
 /* Busy-waits: only for boot-time hardware sequences (INIT-SIPI delays). */
 void tsc_delay_us(uint64_t us);
 

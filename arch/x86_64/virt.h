@@ -84,6 +84,9 @@ struct virt_ops {
 	 * the latest soon after the TSC reaches `deadline`. */
 	void (*vcpu_run)(struct virt_vcpu *v, struct virt_regs *regs, struct virt_exit *exit,
 			 uint64_t deadline);
+	/* This CPU stops running the vCPU for now: another CPU may run it next
+	 * (VT-x: VMCLEAR, SDM §24.11.3; SVM: nothing to do). */
+	void (*vcpu_put)(struct virt_vcpu *v);
 	void (*vcpu_skip_instruction)(struct virt_vcpu *v, const struct virt_exit *exit);
 	/* Delivers a hardware exception (with an error code if `has_error`)
 	 * through the guest's IDT at the next entry. */

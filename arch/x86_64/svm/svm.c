@@ -249,6 +249,11 @@ static void svm_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct vir
 	decode_exit(v->vmcb, exit);
 }
 
+static void svm_vcpu_put(struct virt_vcpu *v)
+{
+	(void)v; /* the VMCB and the host save area serve any CPU */
+}
+
 static void svm_vcpu_skip_instruction(struct virt_vcpu *v, const struct virt_exit *exit)
 {
 	v->vmcb->save.rip += exit->insn_len;
@@ -305,6 +310,7 @@ const struct virt_ops svm_ops = {
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_set_entry = svm_vcpu_set_entry,
 	.vcpu_run = svm_vcpu_run,
+	.vcpu_put = svm_vcpu_put,
 	.vcpu_skip_instruction = svm_vcpu_skip_instruction,
 	.vcpu_inject_exception = svm_vcpu_inject_exception,
 	.vcpu_inject_interrupt = svm_vcpu_inject_interrupt,

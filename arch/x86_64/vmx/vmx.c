@@ -20,7 +20,8 @@ struct virt_vcpu {
 	uint64_t vmcs_pa;
 	uint64_t eptp;
 	uint16_t vpid;
-	bool loaded;	     /* the VMCS was set up on its CPU */
+	bool loaded;	     /* the VMCS was set up (controls, guest state) */
+	int cpu;	     /* the CPU it is active on, -1 when cleared */
 	bool launched;	     /* VMLAUNCH done: VMRESUME from now on */
 	bool invept_pending; /* npt_flush: INVEPT before the next entry */
 	uint32_t proc_controls;
@@ -305,6 +306,7 @@ static int vmcs_load(struct virt_vcpu *v)
 		return -1;
 	current_vmcs[this_cpu()->index] = v->vmcs_pa;
 	v->loaded = true;
+	v->cpu = (int)this_cpu()->index;
 	setup_controls(v);
 	setup_host_state();
 	setup_guest_state(&v->entry);
@@ -429,10 +431,38 @@ static void set_preemption_timer(uint64_t deadline)
 	vmwrite(VMCS_PREEMPTION_TIMER, ticks > 0xffffffff ? 0xffffffff : ticks);
 }
 
+/* A VMCS cleared on another CPU comes here with VMPTRLD, and its host state
+ * (this CPU's TR, GDT, IDT, GS base) is written anew; VMLAUNCH follows. */
+static int vmcs_move_here(struct virt_vcpu *v)
+{
+	if (vmcs_make_current(v))
+		return -1;
+	v->cpu = (int)this_cpu()->index;
+	setup_host_state();
+	return 0;
+}
+
 /* The vCPU's VMCS, set up at first use, is the current one on this CPU. */
 static int vmx_activate(struct virt_vcpu *v)
 {
-	return v->loaded ? vmcs_make_current(v) : vmcs_load(v);
+	if (!v->loaded)
+		return vmcs_load(v);
+	return v->cpu == (int)this_cpu()->index ? vmcs_make_current(v) : vmcs_move_here(v);
+}
+
+/* VMCLEAR writes the VMCS back to memory and clears its launch state, so
+ * that any CPU may VMPTRLD it next (SDM §24.11.3). */
+static void vmx_vcpu_put(struct virt_vcpu *v)
+{
+	uint64_t *current = &current_vmcs[this_cpu()->index];
+
+	if (v->cpu != (int)this_cpu()->index)
+		return;
+	__asm__ volatile("vmclear %0" ::"m"(v->vmcs_pa) : "cc", "memory");
+	if (*current == v->vmcs_pa)
+		*current = 0;
+	v->cpu = -1;
+	v->launched = false;
 }
 
 static void set_interrupt_window_exiting(struct virt_vcpu *v, bool on)
@@ -551,6 +581,7 @@ const struct virt_ops vmx_ops = {
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_set_entry = vmx_vcpu_set_entry,
 	.vcpu_run = vmx_vcpu_run,
+	.vcpu_put = vmx_vcpu_put,
 	.vcpu_skip_instruction = vmx_vcpu_skip_instruction,
 	.vcpu_inject_exception = vmx_vcpu_inject_exception,
 	.vcpu_inject_interrupt = vmx_vcpu_inject_interrupt,

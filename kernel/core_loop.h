@@ -1,0 +1,22 @@
+/* The cores' loop around the two-class scheduler (kernel/core_loop.c). */
+#ifndef KERNEL_CORE_LOOP_H
+#define KERNEL_CORE_LOOP_H
+
+#include <stdint.h>
+
+struct manifest;
+struct vcpu;
+struct vm;
+
+/* Boot CPU, once the VMs are built: the scheduler gets the cores of the
+ * regular and turbo roles, the VMs with their weights, and every vCPU in
+ * its class, runnable. 0, or -1 (a VM that did not fit is stopped). */
+int core_loop_init(const struct manifest *m);
+/* Any core: an interrupt arrived for `v`; if it was blocked it runs soon. */
+void core_loop_wake(struct vcpu *v);
+/* The CPU time a VM's regular and turbo vCPUs had, in microseconds. */
+void core_loop_vm_usage(const struct vm *vm, uint64_t *regular_us, uint64_t *turbo_us);
+/* `@core_stats` per scheduled core and `@stats` per running VM. */
+void core_loop_report_stats(void);
+
+#endif
