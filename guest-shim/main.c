@@ -30,6 +30,7 @@
 
 #define UNUSED_PORT	  0x3e0
 #define SPIN_REPORT_EVERY (1ull << 26)
+#define SPIN_MARK_MS	  100
 #define DEBUG_PORT_E9	  0xe9
 #define MEMTOUCH_BASE	  0x400000 /* above the image */
 #define VCPU_STACK_BYTES  0x10000  /* kernel/vm.c gives each vCPU that much */
@@ -101,14 +102,23 @@ static uint64_t rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-/* Counts for `ms` milliseconds of TSC time and reports how far it got: the
- * share of a core the vCPU had. */
+/* Counts for `ms` milliseconds of TSC time and reports how far it got. On
+ * the way, at every multiple of SPIN_MARK_MS of the (host-wide) TSC, it
+ * reports the mark and its count then, so that the progress of VMs sharing
+ * a core can be compared over the same stretch of time. A vCPU that was not
+ * running at a mark reports it when it next runs: its count has not moved. */
 static void run_spin_for(uint64_t ms)
 {
-	uint64_t end = rdtsc() + ms * shim_timer_khz(), i = 0;
+	uint64_t khz = shim_timer_khz(), now = rdtsc(), end = now + ms * khz, i = 0;
+	uint64_t every = SPIN_MARK_MS * khz, mark = now / every + 1;
 
-	while (rdtsc() < end)
-		i++;
+	for (; now < end; now = rdtsc(), i++) {
+		if (now >= mark * every) {
+			shim_report(HR_SPIN_MARK, mark);
+			shim_report(HR_SPIN_PROGRESS, i);
+			mark = now / every + 1;
+		}
+	}
 	shim_report(HR_SPIN_DONE, i);
 }
 

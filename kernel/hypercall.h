@@ -38,7 +38,9 @@
 #define HR_IRQ_P50_NS	    15 /* ... their median latency, raised to handler */
 #define HR_IRQ_P99_NS	    16 /* ... 99th percentile */
 #define HR_IRQ_MAX_NS	    17 /* ... and maximum */
-#define HR_KEYS		    18
+#define HR_SPIN_MARK	    18 /* a spinner passed TSC mark N (100 ms each) */
+#define HR_SPIN_PROGRESS    19 /* ... with this count */
+#define HR_KEYS		    20
 
 #define HC_ERROR (~0ull)
 

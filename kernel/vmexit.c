@@ -62,6 +62,8 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_IRQ_P50_NS] = "irq_p50_ns",
 	[HR_IRQ_P99_NS] = "irq_p99_ns",
 	[HR_IRQ_MAX_NS] = "irq_max_ns",
+	[HR_SPIN_MARK] = "spin_mark",
+	[HR_SPIN_PROGRESS] = "spin_progress",
 };
 
 const char *vmexit_reason_name(unsigned reason)

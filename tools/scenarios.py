@@ -1,0 +1,36 @@
+"""Manifests of the scheduling scenarios (issue 4) that the tests and `make bench` share: one VM
+taking test-irq's periodic interrupts and CPU-bound VMs, all on one regular core, with or without
+a turbo core (and turbo preemption)."""
+import json
+import os
+
+MODES = ("noturbo", "turbo", "turbo-preempt")
+
+
+def latency_manifest(mode, vms=4, irqs=200, period_us=2000, busy_turbo=False, slice_us=30000):
+    """`vms` VMs on regular core 0: "irq" (its interrupts timed in the guest) and vms-1 spinners
+    counting for as long as the interrupts last. CPU 1 is the turbo core, or, in "noturbo", an
+    I/O core the VMs never use. With `busy_turbo` every spinner also has a turbo vCPU that spins,
+    so that the turbo core is shared (what turbo preemption is for)."""
+    turbo = mode != "noturbo"
+    spin_ms = irqs * period_us // 1000
+    spinner_turbo = turbo and busy_turbo
+    return {
+        "cores": {"regular": [0], ("turbo" if turbo else "io"): [1]},
+        "scheduler": {"regular_slice_us": slice_us, "turbo_slice_us": 100,
+                      "turbo_preempt": mode == "turbo-preempt", "turbo_preempt_min_us": 20},
+        "poweroff": "when_vms_done", "stats_interval_ms": 1000,
+        "vms": [{"name": "irq", "memory_mib": 8, "turbo_vcpu": turbo, "image": "guest-shim",
+                 "cmdline": f"workload=irq-latency n={irqs} period_us={period_us}",
+                 "devices": [{"type": "test-irq"}]}]
+        + [{"name": f"spin{i}", "memory_mib": 8, "turbo_vcpu": spinner_turbo,
+            "image": "guest-shim", "cmdline": f"workload=spin ms={spin_ms}"}
+           for i in range(1, vms)],
+    }
+
+
+def write(manifest, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(manifest, f, indent=1)
+    return path
