@@ -18,7 +18,8 @@
  *   ipi n=N apic=.. N IPI round trips between vCPUs 0 and 1
  *   irq-latency n=N period_us=P
  *                   N test-irq interrupts P microseconds apart, timed from
- *                   the device raising each to its handler (p50/p99/max)
+ *                   the device raising each to its handler (p50/p99/max);
+ *                   n=0: for ever, reported every 1 000
  *   matrix          cpuid n=N, memtouch, a periodic timer and (with two vCPUs
  *                   or more) IPIs: the SMP test matrix's workload
  * Every workload but `ud` runs with guest-shim's own GDT and IDT, which report

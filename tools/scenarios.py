@@ -7,11 +7,13 @@ import os
 MODES = ("noturbo", "turbo", "turbo-preempt")
 
 
-def latency_manifest(mode, vms=4, irqs=200, period_us=2000, busy_turbo=False, slice_us=30000):
+def latency_manifest(mode, vms=4, irqs=200, period_us=2000, busy_turbo=False, slice_us=30000,
+                     irq_vm=True):
     """`vms` VMs on regular core 0: "irq" (its interrupts timed in the guest) and vms-1 spinners
     counting for as long as the interrupts last. CPU 1 is the turbo core, or, in "noturbo", an
     I/O core the VMs never use. With `busy_turbo` every spinner also has a turbo vCPU that spins,
-    so that the turbo core is shared (what turbo preemption is for)."""
+    so that the turbo core is shared (what turbo preemption is for). Without `irq_vm` only the
+    spinners run: the baseline of what the interrupts cost them."""
     turbo = mode != "noturbo"
     spin_ms = irqs * period_us // 1000
     spinner_turbo = turbo and busy_turbo
@@ -22,7 +24,7 @@ def latency_manifest(mode, vms=4, irqs=200, period_us=2000, busy_turbo=False, sl
         "poweroff": "when_vms_done", "stats_interval_ms": 1000,
         "vms": [{"name": "irq", "memory_mib": 8, "turbo_vcpu": turbo, "image": "guest-shim",
                  "cmdline": f"workload=irq-latency n={irqs} period_us={period_us}",
-                 "devices": [{"type": "test-irq"}]}]
+                 "devices": [{"type": "test-irq"}]}][:1 if irq_vm else 0]
         + [{"name": f"spin{i}", "memory_mib": 8, "turbo_vcpu": spinner_turbo,
             "image": "guest-shim", "cmdline": f"workload=spin ms={spin_ms}"}
            for i in range(1, vms)],
