@@ -26,6 +26,29 @@ static inline uint64_t rdmsr(uint32_t msr)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* RDMSR of an MSR the CPU may not have (emulators leave some out): a #GP
+ * there resumes at label 2 with the error set (arch/x86_64/trap.c looks the
+ * faulting RIP up in the .fixup_table pairs) instead of a panic. */
+static inline int rdmsr_safe(uint32_t msr, uint64_t *val)
+{
+	uint32_t lo = 0, hi = 0;
+	int err = 0;
+
+	__asm__ volatile("1: rdmsr\n"
+			 "2:\n"
+			 ".pushsection .text.fixup, \"ax\"\n"
+			 "3: movl $-1, %2\n"
+			 "   jmp 2b\n"
+			 ".popsection\n"
+			 ".pushsection .fixup_table, \"a\"\n"
+			 "   .quad 1b, 3b\n"
+			 ".popsection"
+			 : "+a"(lo), "+d"(hi), "+r"(err)
+			 : "c"(msr));
+	*val = ((uint64_t)hi << 32) | lo;
+	return err;
+}
+
 static inline void wrmsr(uint32_t msr, uint64_t val)
 {
 	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))

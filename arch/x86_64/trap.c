@@ -1,6 +1,7 @@
 /* Exceptions stop the CPU with a report; interrupts go to their handler. The
  * hypervisor never expects an exception of its own, so every one is a bug
  * that must be reported whole: vector, error code, RIP, registers, CPU. */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "arch/x86_64/cpu.h"
@@ -71,8 +72,26 @@ static void trap_report(const struct trap_frame *tf, uint32_t cpu)
 	record_emit(&r);
 }
 
+/* Instructions allowed to fault, with where to resume (cpu.h, rdmsr_safe). */
+struct fixup {
+	uint64_t fault_rip, resume_rip;
+};
+extern const struct fixup __fixup_table_start[], __fixup_table_end[];
+
+static bool fixed_up(struct trap_frame *tf)
+{
+	for (const struct fixup *f = __fixup_table_start; f < __fixup_table_end; f++)
+		if (f->fault_rip == tf->rip) {
+			tf->rip = f->resume_rip;
+			return true;
+		}
+	return false;
+}
+
 void trap_dispatch(struct trap_frame *tf)
 {
+	if (tf->vector == VEC_GP && fixed_up(tf))
+		return;
 	if (tf->vector == VEC_NMI && smp_stopping())
 		cpu_halt_forever();
 	if (tf->vector < 32) {

@@ -45,10 +45,11 @@ static void *page_zalloc(uint64_t npages, uint64_t *pa)
 
 static int svm_cpu_enable(void)
 {
-	uint64_t hsave;
+	uint64_t hsave, vm_cr;
 
-	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)
-		return -1; /* disabled by firmware (APM §15.4) */
+	/* Disabled by firmware (APM §15.4)? Bochs has no VM_CR: then it is not. */
+	if (!rdmsr_safe(MSR_VM_CR, &vm_cr) && (vm_cr & VM_CR_SVMDIS))
+		return -1;
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	if (!page_zalloc(1, &hsave))
 		return -1;
