@@ -80,6 +80,8 @@ extern const struct fixup __fixup_table_start[], __fixup_table_end[];
 
 static bool fixed_up(struct trap_frame *tf)
 {
+	/* the linker's bounds of one section: cppcheck sees two objects */
+	/* cppcheck-suppress comparePointers */
 	for (const struct fixup *f = __fixup_table_start; f < __fixup_table_end; f++)
 		if (f->fault_rip == tf->rip) {
 			tf->rip = f->resume_rip;
