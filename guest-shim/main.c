@@ -10,6 +10,8 @@
  *   exitbench n=N   TSC cycles per CPUID, hypercall and port-read round trip
  *   mmio            accesses of every width to the test-mmio device
  *   mmio-string     REP STOSB, MOVSQ and REP MOVSW between RAM and test-mmio
+ *   pio-string      REP OUTSB of a line to the debug port, REP INSW from an
+ *                   unused port
  *   msr             RDMSR of an MSR the hypervisor does not have: #GP
  *   memtouch mib=M  write a pattern over M MiB of RAM, shared out among the
  *                   vCPUs, read it back, report the intact pages
@@ -229,6 +231,31 @@ static void run_mmio_string(void)
 	shim_report(HR_MMIO_OK, ok);
 }
 
+/* REP OUTSB sends a whole line to the debug port in one exit; REP INSW from
+ * a port with no device fills the buffer with all-ones; backwards (STD) too. */
+static void run_pio_string(void)
+{
+	static const char line[] = "pio-string: one exit\n";
+	static uint16_t words[4];
+	const void *src = line;
+	void *dst = words;
+	uint64_t count = sizeof(line) - 1, ok = 0;
+
+	__asm__ volatile("rep outsb" : "+S"(src), "+c"(count) : "d"(DEBUG_PORT_E9) : "memory");
+	ok += count == 0 && src == line + sizeof(line) - 1;
+	count = 3;
+	__asm__ volatile("rep insw" : "+D"(dst), "+c"(count) : "d"(UNUSED_PORT) : "memory");
+	ok += words[0] == 0xffff && words[2] == 0xffff && words[3] == 0 && dst == &words[3];
+	dst = &words[3];
+	count = 1;
+	__asm__ volatile("std; rep insw; cld"
+			 : "+D"(dst), "+c"(count)
+			 : "d"(UNUSED_PORT)
+			 : "memory");
+	ok += words[3] == 0xffff && dst == &words[2];
+	shim_report(HR_PIO_STRING_OK, ok);
+}
+
 static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 {
 	if (shim_arg_is(cmdline, "workload", "cpuid"))
@@ -253,6 +280,8 @@ static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 		run_mmio();
 	else if (shim_arg_is(cmdline, "workload", "mmio-string"))
 		run_mmio_string();
+	else if (shim_arg_is(cmdline, "workload", "pio-string"))
+		run_pio_string();
 	else if (shim_arg_is(cmdline, "workload", "exitbench"))
 		run_exitbench(shim_arg_uint(cmdline, "n", 1000));
 	else if (shim_arg_is(cmdline, "workload", "hcflood"))

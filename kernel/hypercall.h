@@ -40,7 +40,8 @@
 #define HR_IRQ_MAX_NS	    17 /* ... and maximum */
 #define HR_SPIN_MARK	    18 /* a spinner passed TSC mark N (100 ms each) */
 #define HR_SPIN_PROGRESS    19 /* ... with this count */
-#define HR_KEYS		    20
+#define HR_PIO_STRING_OK    20 /* INS/OUTS checks that passed */
+#define HR_KEYS		    21
 
 #define HC_ERROR (~0ull)
 

@@ -54,6 +54,23 @@ bool mmio_guest_read64(void *ctx, uint64_t gpa, uint64_t *value)
 	return true;
 }
 
+bool vcpu_access_ram(struct vcpu *v, uint64_t gva, unsigned size, bool write, uint64_t *value)
+{
+	const struct vm *vm = v->vm;
+	uint64_t gpa;
+	uint8_t *ram;
+
+	if (guest_walk(vm_virt()->vcpu_cr3(v->hw), gva, mmio_guest_read64, v->vm, &gpa) ||
+	    gpa >= vm->ram_bytes || size > vm->ram_bytes - gpa)
+		return false;
+	ram = (uint8_t *)phys_to_virt(vm->ram_hpa) + gpa;
+	if (write)
+		memcpy(ram, value, size);
+	else
+		memcpy(value, ram, size);
+	return true;
+}
+
 /* Up to INSN_MAX_LENGTH bytes at guest-linear `rip`, page by page (an
  * instruction may cross into the next page). Returns how many were read. */
 static size_t fetch_instruction(struct vcpu *v, uint64_t rip, uint8_t *bytes)

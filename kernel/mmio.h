@@ -45,10 +45,17 @@ bool mmio_emulate(struct vcpu *v, const struct virt_exit *x, const struct mmio_r
 /* Reads 8 bytes of the VM `ctx`'s RAM, for guest page walks. */
 bool mmio_guest_read64(void *ctx, uint64_t gpa, uint64_t *value);
 
+/* `size` bytes of guest RAM at guest-linear `gva` (through the guest's page
+ * tables), read into or written from *value; false when that is not RAM. */
+bool vcpu_access_ram(struct vcpu *v, uint64_t gva, unsigned size, bool write, uint64_t *value);
+
 struct insn_mmio;
 /* MOVS or STOS (kernel/mmio_string.c): 0 when done, 1 when a REP has more
  * to do (the guest executes the instruction again), -1 when an element is
  * neither the device nor RAM. */
 int mmio_emulate_string(struct vcpu *v, const struct mmio_region *r, const struct insn_mmio *i);
+/* INS or OUTS (kernel/pio_string.c), the same way: 0 done, 1 more, -1 an
+ * operand not in RAM. */
+int pio_emulate_string(struct vcpu *v, const struct virt_exit *x);
 
 #endif

@@ -22,11 +22,9 @@
 static bool access(struct vcpu *v, const struct mmio_region *r, uint64_t gva, unsigned size,
 		   bool write, uint64_t *value)
 {
-	struct vm *vm = v->vm;
 	uint64_t gpa;
-	uint8_t *ram;
 
-	if (guest_walk(vm_virt()->vcpu_cr3(v->hw), gva, mmio_guest_read64, vm, &gpa))
+	if (guest_walk(vm_virt()->vcpu_cr3(v->hw), gva, mmio_guest_read64, v->vm, &gpa))
 		return false;
 	if (gpa >= r->base && gpa - r->base + size <= r->size) {
 		if (write)
@@ -35,14 +33,7 @@ static bool access(struct vcpu *v, const struct mmio_region *r, uint64_t gva, un
 			*value = r->read(r->dev, v, gpa - r->base, size);
 		return true;
 	}
-	if (gpa >= vm->ram_bytes || size > vm->ram_bytes - gpa)
-		return false;
-	ram = (uint8_t *)phys_to_virt(vm->ram_hpa) + gpa;
-	if (write)
-		memcpy(ram, value, size);
-	else
-		memcpy(value, ram, size);
-	return true;
+	return vcpu_access_ram(v, gva, size, write, value);
 }
 
 static bool string_element(struct vcpu *v, const struct mmio_region *r, const struct insn_mmio *i)

@@ -60,13 +60,6 @@ static void test_irq_write(void *dev, struct vcpu *v, uint64_t offset, unsigned 
 	}
 }
 
-/* The vCPU that takes the VM's device interrupts: its turbo vCPU when it
- * has one (vTurbo §3: the turbo vCPU handles the VM's IRQs), else vCPU 0. */
-static struct vcpu *irq_target(struct vm *vm)
-{
-	return vm->turbo_vcpu >= 0 ? &vm->vcpus[vm->turbo_vcpu] : &vm->vcpus[0];
-}
-
 static void fire(struct test_irq *t, uint64_t due, uint64_t now)
 {
 	uint64_t next = due + t->period, left = t->count ? t->count - 1 : 0;
@@ -81,7 +74,7 @@ static void fire(struct test_irq *t, uint64_t due, uint64_t now)
 				    __ATOMIC_ACQ_REL,
 				    __ATOMIC_ACQUIRE); /* the oldest one not acknowledged */
 	__atomic_fetch_add(&t->fired, 1, __ATOMIC_RELEASE);
-	vcpu_interrupt(irq_target(t->vm), t->vector);
+	vcpu_interrupt(vm_device_irq_target(t->vm), t->vector);
 }
 
 void test_irq_poll(uint64_t now)

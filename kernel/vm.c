@@ -237,6 +237,11 @@ unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi)
 	return nvms;
 }
 
+struct vcpu *vm_device_irq_target(struct vm *vm)
+{
+	return vm->turbo_vcpu >= 0 ? &vm->vcpus[vm->turbo_vcpu] : &vm->vcpus[0];
+}
+
 unsigned vm_count(void)
 {
 	return nvms;

@@ -45,6 +45,9 @@ void vm_stop(struct vm *vm, const char *reason, uint64_t rip);
 /* True once every VM built has stopped. */
 bool vm_all_stopped(void);
 const struct virt_ops *vm_virt(void);
+/* The vCPU that takes every interrupt of the VM's devices: its turbo vCPU
+ * when it has one, else vCPU 0 (vTurbo §3). Devices route through this. */
+struct vcpu *vm_device_irq_target(struct vm *vm);
 /* `@stats` (periodic) or `@vm_stats` (final) for a VM. */
 void vm_report_stats(const struct vm *vm, const char *type);
 /* The VMs built, for the run loops. */

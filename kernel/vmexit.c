@@ -64,6 +64,7 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_IRQ_MAX_NS] = "irq_max_ns",
 	[HR_SPIN_MARK] = "spin_mark",
 	[HR_SPIN_PROGRESS] = "spin_progress",
+	[HR_PIO_STRING_OK] = "pio_string_ok",
 };
 
 const char *vmexit_reason_name(unsigned reason)
@@ -129,16 +130,26 @@ static bool handle_cpuid(struct vcpu *v, const struct virt_exit *x)
 }
 
 /* Port I/O goes to the device that registered the port; with none behind
- * it, reads give all-ones and writes are dropped, as on a PC bus. String
- * forms wait for the instruction emulator. */
+ * it, reads give all-ones and writes are dropped, as on a PC bus. The string
+ * forms move their elements to or from guest RAM (kernel/pio_string.c). */
 static bool handle_io(struct vcpu *v, const struct virt_exit *x)
 {
 	const struct pio_range *r = pio_find(v->vm, x->io.port);
 	uint64_t mask = x->io.size == 4 ? 0xffffffffull : (1ull << (8 * x->io.size)) - 1;
 
 	if (x->io.string) {
-		vm_stop(v->vm, "string port I/O is not emulated yet", x->rip);
-		return false;
+		int more = pio_emulate_string(v, x);
+		char why[80];
+
+		if (more < 0) {
+			snprintf(why, sizeof(why),
+				 "string I/O on port 0x%x: an operand is not in RAM", x->io.port);
+			vm_stop(v->vm, why, x->rip);
+			return false;
+		}
+		if (!more)
+			skip(v, x);
+		return true; /* a REP that is not done yet runs again */
 	}
 	if (x->io.in) {
 		uint64_t value = r ? r->read(r->dev, x->io.port, x->io.size) : mask;

@@ -43,7 +43,8 @@ def reports(run, vm):
 
 def test_every_vm_finishes_its_workload(workloads):
     stopped = by_vm(workloads, "vm_stopped")
-    assert set(stopped) == {"hello", "cpuid", "pio", "spin", "mmio", "mmio-string"}, workloads.tail()
+    assert set(stopped) == {"hello", "cpuid", "pio", "spin", "mmio", "mmio-string",
+                            "pio-string"}, workloads.tail()
     for vm, rec in stopped.items():
         assert rec["reason"] == "powered off by the guest, code 0", rec
     assert workloads.ended == "poweroff" and not workloads.of_type("panic")
@@ -91,6 +92,14 @@ def test_string_instructions_on_mmio(workloads):
     plain reads to check."""
     assert reports(workloads, "mmio-string")["mmio_ok"] == 4
     assert by_vm(workloads, "vm_stats")["mmio-string"]["exit_npf"] == 3 + 3
+
+
+def test_string_port_io(workloads):
+    """REP OUTSB of a line to the debug port and REP INSW from an unused port, forwards and
+    backwards (DF): one exit each, RSI/RDI/RCX as the CPU leaves them."""
+    assert reports(workloads, "pio-string")["pio_string_ok"] == 3
+    assert by_vm(workloads, "vm_stats")["pio-string"]["exit_io"] == 3
+    assert "[pio-string] pio-string: one exit" in workloads.text
 
 
 def test_spin_progress(workloads):
