@@ -84,7 +84,11 @@ static void block(struct vcpu *v, uint64_t now)
 	int core = -1;
 
 	sched_block(&sched, v->sched_id, now_ns(now));
-	v->blocked = true;
+	/* A full barrier (XCHG): a waker sets the IRR (a locked RMW) and then
+	 * looks at `blocked` without the lock; this CPU sets `blocked` and then
+	 * looks at the IRR. Without it both could miss the other (store
+	 * buffering, SDM Vol. 3A §9.2.3.4) and the wake-up would be lost. */
+	__atomic_store_n(&v->blocked, true, __ATOMIC_SEQ_CST);
 	if (v->vm->state != VM_STOPPED && vcpu_ready(v, now))
 		core = wake_locked(v, now);
 	spin_unlock_irqrestore(&lock, flags);

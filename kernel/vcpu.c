@@ -83,20 +83,51 @@ static void offer_interrupt(struct vcpu *v)
 	}
 }
 
+/* With hardware virtual-interrupt delivery the CPU takes the APIC's IRR,
+ * ISR and TPR for the run; otherwise the highest deliverable interrupt is
+ * offered for injection. Returns whether the CPU has the registers. */
+static bool prepare_interrupts(struct vcpu *v, struct virt_apic_regs *taken)
+{
+	const struct virt_ops *virt = vm_virt();
+
+	if (virt->vcpu_apic_enter && vlapic_hw_delivery_possible(&v->lapic)) {
+		vlapic_hw_take(&v->lapic, taken->irr, taken->isr, &taken->tpr);
+		if (virt->vcpu_apic_enter(v->hw, taken))
+			return true;
+		vlapic_hw_give(&v->lapic, taken->irr, taken->irr, taken->isr, taken->tpr);
+	} else if (virt->vcpu_apic_enter) {
+		virt->vcpu_apic_enter(v->hw, NULL);
+	}
+	offer_interrupt(v);
+	return false;
+}
+
+static void finish_interrupts(struct vcpu *v, const struct virt_apic_regs *taken)
+{
+	struct virt_apic_regs now;
+
+	vm_virt()->vcpu_apic_exit(v->hw, &now);
+	v->irqs_injected += vlapic_hw_give(&v->lapic, taken->irr, now.irr, now.isr, now.tpr);
+}
+
 void vcpu_run_until(struct vcpu *v, uint64_t end)
 {
+	struct virt_apic_regs taken;
 	struct virt_exit exit;
 
 	for (;;) {
 		uint64_t now = rdtsc(), deadline = end, timer;
+		bool hw_apic;
 
 		if (now >= end || v->vm->state == VM_STOPPED || !vcpu_ready(v, now))
 			return;
 		timer = vcpu_next_event(v);
 		if (timer && timer < deadline)
 			deadline = timer;
-		offer_interrupt(v);
+		hw_apic = prepare_interrupts(v, &taken);
 		vm_virt()->vcpu_run(v->hw, &v->regs, &exit, deadline);
+		if (hw_apic)
+			finish_interrupts(v, &taken);
 		if (!vmexit_handle(v, &exit) || exit.reason == VIRT_EXIT_EXTERNAL_INTERRUPT ||
 		    exit.reason == VIRT_EXIT_DEADLINE)
 			return;

@@ -481,3 +481,46 @@ bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value, uint64_t n
 		return false;
 	return write_register(l, (msr - X2APIC_MSR_BASE) << 4, (uint32_t)value, now);
 }
+
+/* --- hardware virtual-interrupt delivery --------------------------------------- */
+
+/* No libgcc in the kernel, so no __builtin_popcount: the SWAR count. */
+static unsigned bits_set(uint32_t x)
+{
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	return (((x + (x >> 4)) & 0x0f0f0f0fu) * 0x01010101u) >> 24;
+}
+
+bool vlapic_hw_delivery_possible(const struct vlapic *l)
+{
+	return (l->apic_base & (IA32_APIC_BASE_EN | IA32_APIC_BASE_EXTD)) ==
+	       (IA32_APIC_BASE_EN | IA32_APIC_BASE_EXTD);
+}
+
+void vlapic_hw_take(struct vlapic *l, uint32_t irr[8], uint32_t isr[8], uint32_t *tpr)
+{
+	for (int w = 0; w < 8; w++) {
+		irr[w] = __atomic_exchange_n(&l->irr[w], 0, __ATOMIC_ACQ_REL);
+		isr[w] = l->isr[w];
+	}
+	*tpr = l->tpr;
+}
+
+unsigned vlapic_hw_give(struct vlapic *l, const uint32_t taken_irr[8], const uint32_t irr[8],
+			const uint32_t isr[8], uint32_t tpr)
+{
+	unsigned delivered = 0;
+
+	for (int w = 0; w < 8; w++) {
+		uint32_t taken = taken_irr[w] & ~irr[w], eoied = (l->isr[w] | taken) & ~isr[w];
+
+		delivered += bits_set(taken);
+		l->eois += bits_set(eoied);
+		if (irr[w]) /* still requested: back, beside what came meanwhile */
+			__atomic_fetch_or(&l->irr[w], irr[w], __ATOMIC_RELEASE);
+		l->isr[w] = isr[w];
+	}
+	l->tpr = tpr & 0xff;
+	return delivered;
+}

@@ -61,6 +61,17 @@ void vlapic_accept(struct vlapic *l, uint8_t vector);
 /* The timer's next expiry as a TSC value, or 0; and its expiry at `now`. */
 uint64_t vlapic_timer_deadline(const struct vlapic *l);
 void vlapic_timer_expire(struct vlapic *l, uint64_t now);
+/* Hardware virtual-interrupt delivery (VT-x APICv): the registers it works
+ * from. vlapic_hw_take moves the requested vectors out of the IRR into *r
+ * (other CPUs may request more meanwhile: they stay in the IRR), with ISR and
+ * TPR; vlapic_hw_give takes the registers back after the exit: what the CPU
+ * delivered left its IRR for its ISR, and EOIs cleared ISR bits. Returns how
+ * many interrupts the CPU delivered. Both on the vCPU's own CPU. */
+void vlapic_hw_take(struct vlapic *l, uint32_t irr[8], uint32_t isr[8], uint32_t *tpr);
+unsigned vlapic_hw_give(struct vlapic *l, const uint32_t taken_irr[8], const uint32_t irr[8],
+			const uint32_t isr[8], uint32_t tpr);
+/* Whether the CPU may deliver for this APIC: enabled, in x2APIC mode. */
+bool vlapic_hw_delivery_possible(const struct vlapic *l);
 /* Whether an IPI or logical destination names this APIC. */
 bool vlapic_is_destination(const struct vlapic *l, const struct vlapic_ipi *ipi, bool is_sender);
 

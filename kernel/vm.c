@@ -210,11 +210,27 @@ static const char *build_one(struct vm *vm, const struct boot_info *bi)
 	return err ? err : attach_devices(vm);
 }
 
+/* `@virt`: the backend and whether the CPU virtualizes the APIC itself. */
+static void report_virt(void)
+{
+	bool apicv = virt->apic_virtualization && virt->apic_virtualization();
+	struct record r;
+
+	log_printf("virtualization: %s, APIC virtualization %s\n", virt->name,
+		   apicv ? "on" : "off");
+	record_begin(&r, "virt");
+	record_str(&r, "backend", virt->name);
+	record_bool(&r, "apic_virtualization", apicv);
+	record_emit(&r);
+}
+
 unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi)
 {
 	const char *why = NULL;
 
 	virt = virt_detect(&why);
+	if (virt)
+		report_virt();
 	find_role_cores(m);
 	for (uint32_t i = 0; i < m->nvms; i++) {
 		struct vm *vm = &vms[nvms];

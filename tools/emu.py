@@ -268,9 +268,26 @@ def bochsrc(iso, serial, log, cpus=1, model="corei7_skylake_x", megs=512):
                           vgabios=BOCHS_VGABIOS, iso=os.path.abspath(iso), serial=serial, log=log)
 
 
+RFB_BIND_FAILED = "RFB could not bind any port"
+BOCHS_START_ATTEMPTS = 3
+
+
 def run_bochs(iso, name, cpus=1, model="corei7_skylake_x", megs=512, timeout=120, echo=False):
     """Boot `iso` in Bochs and return the Run. With `echo`, the serial output is also printed as
-    it arrives. Bochs' log is kept as build/logs/<name>.bochs.log."""
+    it arrives. Bochs' log is kept as build/logs/<name>.bochs.log. Bochs' headless display (RFB)
+    now and then finds none of its ports 5900-5949 free and quits before the machine starts;
+    that start is tried again, a few times."""
+    for attempt in range(BOCHS_START_ATTEMPTS):
+        run = _run_bochs_once(iso, name, cpus, model, megs, timeout, echo)
+        log = os.path.join(LOGS, name + ".bochs.log")
+        with open(log, errors="replace") as f:
+            if run.text or RFB_BIND_FAILED not in f.read():
+                return run
+        time.sleep(1 + attempt)
+    return run
+
+
+def _run_bochs_once(iso, name, cpus, model, megs, timeout, echo):
     os.makedirs(LOGS, exist_ok=True)
     log = os.path.join(LOGS, name + ".bochs.log")
     with tempfile.TemporaryDirectory(prefix="corevisor-bochs-") as tmp:

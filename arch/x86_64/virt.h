@@ -66,6 +66,12 @@ struct virt_entry_state {
 
 struct virt_vcpu; /* vendor-private: VMCB or VMCS and their pages */
 
+/* The local APIC registers hardware virtual-interrupt delivery works from. */
+struct virt_apic_regs {
+	uint32_t irr[8], isr[8];
+	uint32_t tpr;
+};
+
 struct virt_ops {
 	const char *name;
 	/* On every CPU: turn virtualization on (VMXON, EFER.SVME). */
@@ -98,6 +104,15 @@ struct virt_ops {
 	 * the CPU that runs the vCPU, right before vcpu_run. An event whose
 	 * delivery an exit interrupts is delivered again by the backend. */
 	bool (*vcpu_inject_interrupt)(struct virt_vcpu *v, uint8_t vector);
+	/* Hardware APIC virtualization (VT-x APICv), or NULL ops where the CPU
+	 * has none. For a guest APIC in x2APIC mode: vcpu_apic_enter hands the
+	 * registers to the CPU, which then delivers interrupts itself (IF and
+	 * shadows respected, no interrupt-window exits) and virtualizes TPR
+	 * and EOI writes; vcpu_apic_exit gives them back. r == NULL: off.
+	 * vcpu_apic_enter says whether the CPU delivers at this entry. */
+	bool (*vcpu_apic_enter)(struct virt_vcpu *v, const struct virt_apic_regs *r);
+	bool (*apic_virtualization)(void); /* whether this CPU has it (NULL: no) */
+	void (*vcpu_apic_exit)(struct virt_vcpu *v, struct virt_apic_regs *r);
 	uint64_t (*vcpu_rip)(const struct virt_vcpu *v);
 	uint64_t (*vcpu_rflags)(const struct virt_vcpu *v);
 	uint64_t (*vcpu_cr3)(const struct virt_vcpu *v); /* the guest's, for page walks */

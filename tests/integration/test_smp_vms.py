@@ -45,6 +45,12 @@ MATRIX_BOOTS = {(e, vms, vcpus): boot(e, f"matrix-{vms}x{vcpus}", matrix_manifes
 BOOTS = [*APIC.values(), *MATRIX_BOOTS.values()]
 
 
+def apicv(run):
+    """Whether the CPU virtualizes the APIC (VT-x APICv in Bochs): then the guest's EOI and TPR
+    writes in x2APIC mode do not exit, and the CPU delivers without interrupt-window exits."""
+    return run.one("virt")["apic_virtualization"]
+
+
 def stats(run):
     return {r["vm"]: r for r in run.of_type("vm_stats")}
 
@@ -79,8 +85,8 @@ def test_timer_one_interrupt_per_arming(apic, vm):
     assert reports(apic, vm, "timer_us")[0] >= 20 * 200
     s = stats(apic)[vm]
     assert s["timer_irqs"] == 20 and s["irqs"] == 20
-    # 20 armings + 20 EOIs + DCR, LVT, SVR, TPR and IA32_APIC_BASE
-    assert s["exit_msr_write"] == 45
+    # 20 armings + 20 EOIs + DCR, LVT, SVR, TPR and IA32_APIC_BASE; with APICv, no EOI or TPR
+    assert s["exit_msr_write"] == (24 if apicv(apic) else 45)
     assert s["exit_hlt"] <= 20
 
 
@@ -104,8 +110,10 @@ def test_ipi_ping_pong_between_vcpus(apic, vm):
     assert reports(apic, vm, "ipi_received") == {0: 50, 1: 50}
     s = stats(apic)[vm]
     assert s["ipis"] == 101 and s["irqs"] == 101
-    if vm == "ipi":  # x2APIC: ICR and EOI are MSR writes
-        assert s["exit_msr_write"] == 101 + 101 + 2 * 3
+    if vm == "ipi":  # x2APIC: ICR and EOI (and TPR) are MSR writes, EOI and TPR not with APICv
+        assert s["exit_msr_write"] == (101 + 2 * 2 if apicv(apic) else 101 + 101 + 2 * 3)
+        if apicv(apic):
+            assert s["exit_intr_window"] == 0
 
 
 def test_memory_touched_by_both_vcpus(apic):
@@ -144,8 +152,8 @@ def test_matrix_workload_results(matrix):
 
 def test_matrix_exit_and_interrupt_counts(matrix):
     """CPUID exits: the workload's N, the hypercall probe and the timer-frequency leaf, per vCPU.
-    Interrupts injected: exactly the timer ticks and IPIs the guests counted, plus one "done" IPI
-    per vCPU beyond the first."""
+    Interrupts delivered: the timer ticks and IPIs the guests counted, plus one "done" IPI per
+    vCPU beyond the first (and a last periodic tick or not)."""
     vms, vcpus, run = matrix
     for i in range(vms):
         vm = f"vm{i}"
@@ -154,5 +162,8 @@ def test_matrix_exit_and_interrupt_counts(matrix):
         assert s["exit_cpuid"] == vcpus * (MATRIX_CPUID + 2)
         ticks = sum(reports(run, vm, "timer_irqs").values())
         ipis = sum(reports(run, vm, "ipi_received").values())
-        assert s["irqs"] == ticks + ipis + (vcpus - 1), s
+        # a periodic tick that was already due when the guest masked its timer still arrives,
+        # after the guest has reported its count: at most one per vCPU
+        assert ticks + ipis + (vcpus - 1) <= s["irqs"] <= ticks + ipis + (vcpus - 1) + vcpus, s
+        assert s["timer_irqs"] >= ticks
         assert s["ipis"] == ipis + (vcpus - 1)

@@ -245,6 +245,39 @@ static void test_software_disable_masks_lvts(void **state)
 	assert_true(vlapic_mmio_read(&l, APIC_LVT_TIMER, 0) & APIC_LVT_MASKED);
 }
 
+/* Hardware delivery takes the requested vectors and gives back what it did
+ * not deliver, beside what other CPUs requested meanwhile; EOIs it did clear
+ * ISR bits. */
+static void test_hardware_delivery_hand_over(void **state)
+{
+	struct vlapic l;
+	uint32_t irr[8], isr[8], tpr, after_irr[8] = {0}, after_isr[8] = {0};
+
+	(void)state;
+	enabled_x2apic(&l, 0);
+	assert_true(vlapic_hw_delivery_possible(&l));
+	vlapic_set_irr(&l, 0x41);
+	vlapic_set_irr(&l, 0x62);
+	vlapic_accept(&l, 0x62);
+	vlapic_set_irr(&l, 0x63);
+	vlapic_hw_take(&l, irr, isr, &tpr);
+	assert_int_equal(irr[2], 1u << 1);
+	assert_int_equal(irr[3], 1u << 3);
+	assert_int_equal(isr[3], 1u << 2);
+	assert_int_equal(vlapic_pending_vector(&l), -1); /* the CPU has them now */
+	vlapic_set_irr(&l, 0x41);			 /* another CPU asks again meanwhile */
+	/* the CPU delivered 0x63, the guest EOIed it and 0x62; 0x41 still waits */
+	after_irr[2] = 1u << 1;
+	assert_int_equal(vlapic_hw_give(&l, irr, after_irr, after_isr, 0x10), 1);
+	assert_int_equal(l.eois, 2);
+	assert_int_equal(vlapic_pending_vector(&l), 0x41);
+	assert_int_equal(vlapic_msr_read(&l, MSR(APIC_TPR), 0, &(uint64_t){0}), true);
+	assert_int_equal(l.tpr, 0x10);
+	/* xAPIC mode: no hardware delivery */
+	enabled_xapic(&l, 1);
+	assert_false(vlapic_hw_delivery_possible(&l));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_x2apic_registers),
 		cmocka_unit_test(test_mode_transitions),
 		cmocka_unit_test(test_software_disable_masks_lvts),
+		cmocka_unit_test(test_hardware_delivery_hand_over),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,57 +11,34 @@
 #include "arch/x86_64/regs.h"
 #include "arch/x86_64/virt.h"
 #include "arch/x86_64/vmx/vmx_defs.h"
+#include "arch/x86_64/vmx/vmx_internal.h"
 #include "kernel/log.h"
 #include "kernel/mem.h"
 
 #define VMX_MAX_VCPUS 256
 
-struct virt_vcpu {
-	uint64_t vmcs_pa;
-	uint64_t eptp;
-	uint16_t vpid;
-	bool loaded;	     /* the VMCS was set up (controls, guest state) */
-	int cpu;	     /* the CPU it is active on, -1 when cleared */
-	bool launched;	     /* VMLAUNCH done: VMRESUME from now on */
-	bool invept_pending; /* npt_flush: INVEPT before the next entry */
-	uint32_t proc_controls;
-	struct virt_entry_state entry;
-};
-
 static struct virt_vcpu vmx_vcpus[VMX_MAX_VCPUS]; /* created on the boot CPU only */
 static uint64_t current_vmcs[MAX_CPUS];		  /* what VMPTRLD made current, per CPU */
 static unsigned vmx_vcpus_used;
-static uint64_t msr_bitmap_pa, io_bitmap_pa; /* shared: every MSR and port exits */
-static unsigned preemption_rate;	     /* the timer ticks at TSC >> this (read at VMXON) */
+uint64_t vmx_msr_bitmap_pa;
+static uint64_t io_bitmap_pa;	 /* shared: every port exits */
+static unsigned preemption_rate; /* the timer ticks at TSC >> this (read at VMXON) */
 static const struct nested_pt_format ept_format = {EPT_RWX, EPT_RWX | EPT_MT_WB | EPT_LARGE,
 						   EPT_RWX | EPT_MT_WB};
 
 int vmx_enter(struct virt_regs *regs, int launched);
 extern char vmx_exit_entry[];
 
-static inline void vmwrite(uint64_t field, uint64_t value)
-{
-	__asm__ volatile("vmwrite %1, %0" ::"r"(field), "rm"(value) : "cc", "memory");
-}
-
-static inline uint64_t vmread(uint64_t field)
-{
-	uint64_t value;
-
-	__asm__ volatile("vmread %1, %0" : "=rm"(value) : "r"(field) : "cc");
-	return value;
-}
-
 /* A control value with the bits the CPU forces to 1 set and those it does
  * not allow cleared (SDM appendix A.3): low half = allowed 0, high = allowed 1. */
-static uint32_t adjust_controls(uint32_t want, uint32_t msr)
+uint32_t adjust_controls(uint32_t want, uint32_t msr)
 {
 	uint64_t cap = rdmsr(msr);
 
 	return (want | (uint32_t)cap) & (uint32_t)(cap >> 32);
 }
 
-static uint32_t control_msr(uint32_t plain, uint32_t true_msr)
+uint32_t control_msr(uint32_t plain, uint32_t true_msr)
 {
 	return rdmsr(MSR_IA32_VMX_BASIC) & VMX_BASIC_TRUE_CTLS ? true_msr : plain;
 }
@@ -151,15 +128,15 @@ static void invept(uint64_t eptp)
  * every MSR access and every port exits (SDM §24.6.4, §24.6.9). */
 static bool bitmaps_ready(void)
 {
-	if (msr_bitmap_pa)
+	if (vmx_msr_bitmap_pa)
 		return true;
-	msr_bitmap_pa = mem_alloc_pages(1, 1);
+	vmx_msr_bitmap_pa = mem_alloc_pages(1, 1);
 	io_bitmap_pa = mem_alloc_pages(2, 1);
-	if (!msr_bitmap_pa || !io_bitmap_pa) {
-		msr_bitmap_pa = 0;
+	if (!vmx_msr_bitmap_pa || !io_bitmap_pa) {
+		vmx_msr_bitmap_pa = 0;
 		return false;
 	}
-	memset(phys_to_virt(msr_bitmap_pa), 0xff, PAGE_SIZE);
+	memset(phys_to_virt(vmx_msr_bitmap_pa), 0xff, PAGE_SIZE);
 	memset(phys_to_virt(io_bitmap_pa), 0xff, 2 * PAGE_SIZE);
 	return true;
 }
@@ -181,7 +158,7 @@ static struct virt_vcpu *vmx_vcpu_create(uint64_t ept_root, uint32_t unused, uin
 	*(uint32_t *)phys_to_virt(v->vmcs_pa) = (uint32_t)rdmsr(MSR_IA32_VMX_BASIC) & 0x7fffffff;
 	v->eptp = ept_root | EPTP_WALK_4 | EPTP_WB;
 	v->vpid = (uint16_t)(vpid ? vpid : 1);
-	return v;
+	return vmx_apicv_create(v) ? NULL : v;
 }
 
 static void vmx_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_state *s)
@@ -202,9 +179,10 @@ static void setup_controls(struct virt_vcpu *v)
 	vmwrite(VMCS_PROC_CONTROLS, v->proc_controls);
 	/* Unrestricted guest where the CPU has it (adjust_controls drops it
 	 * otherwise): a guest may then run with paging or protection off. */
-	vmwrite(VMCS_PROC2_CONTROLS,
+	v->proc2_controls =
 		adjust_controls(PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST,
-				MSR_IA32_VMX_PROCBASED_CTLS2));
+				MSR_IA32_VMX_PROCBASED_CTLS2);
+	vmwrite(VMCS_PROC2_CONTROLS, v->proc2_controls);
 	vmwrite(VMCS_EXIT_CONTROLS,
 		adjust_controls(EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
 					EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
@@ -214,7 +192,7 @@ static void setup_controls(struct virt_vcpu *v)
 		adjust_controls(ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
 				control_msr(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY)));
 	vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* a guest fault is the guest's: no IDT, triple fault */
-	vmwrite(VMCS_MSR_BITMAP, msr_bitmap_pa);
+	vmwrite(VMCS_MSR_BITMAP, vmx_msr_bitmap_pa);
 	vmwrite(VMCS_IO_BITMAP_A, io_bitmap_pa);
 	vmwrite(VMCS_IO_BITMAP_B, io_bitmap_pa + PAGE_SIZE);
 	vmwrite(VMCS_EPT_POINTER, v->eptp);
@@ -222,6 +200,7 @@ static void setup_controls(struct virt_vcpu *v)
 	vmwrite(VMCS_LINK_POINTER, ~0ull);
 	vmwrite(VMCS_CR4_GUEST_HOST_MASK, X86_CR4_VMXE); /* the guest sees its own CR4 */
 	vmwrite(VMCS_CR4_READ_SHADOW, X86_CR4_PAE);
+	vmx_apicv_setup(v);
 }
 
 struct descriptor_table_register {
@@ -443,7 +422,7 @@ static int vmcs_move_here(struct virt_vcpu *v)
 }
 
 /* The vCPU's VMCS, set up at first use, is the current one on this CPU. */
-static int vmx_activate(struct virt_vcpu *v)
+int vmx_activate(struct virt_vcpu *v)
 {
 	if (!v->loaded)
 		return vmcs_load(v);
@@ -585,6 +564,9 @@ const struct virt_ops vmx_ops = {
 	.vcpu_skip_instruction = vmx_vcpu_skip_instruction,
 	.vcpu_inject_exception = vmx_vcpu_inject_exception,
 	.vcpu_inject_interrupt = vmx_vcpu_inject_interrupt,
+	.vcpu_apic_enter = vmx_apic_enter,
+	.vcpu_apic_exit = vmx_apic_exit,
+	.apic_virtualization = vmx_apicv_supported,
 	.vcpu_rip = vmx_vcpu_rip,
 	.vcpu_rflags = vmx_vcpu_rflags,
 	.vcpu_cr3 = vmx_vcpu_cr3,

@@ -34,12 +34,15 @@
 #define PROC_INTERRUPT_WINDOW_EXITING  (1u << 2)
 #define PIN_NMI_EXITING		       (1u << 3)
 #define PROC_HLT_EXITING	       (1u << 7)
+#define PROC_USE_TPR_SHADOW	       (1u << 21)
 #define PROC_USE_IO_BITMAPS	       (1u << 25)
 #define PROC_USE_MSR_BITMAPS	       (1u << 28)
 #define PROC_ACTIVATE_SECONDARY	       (1u << 31)
 #define PROC2_ENABLE_EPT	       (1u << 1)
+#define PROC2_VIRTUALIZE_X2APIC	       (1u << 4)
 #define PROC2_ENABLE_VPID	       (1u << 5)
 #define PROC2_UNRESTRICTED_GUEST       (1u << 7)
+#define PROC2_VIRTUAL_INTR_DELIVERY    (1u << 9)
 #define EXIT_HOST_ADDRESS_SPACE_SIZE   (1u << 9)
 #define EXIT_SAVE_IA32_PAT	       (1u << 18)
 #define EXIT_LOAD_IA32_PAT	       (1u << 19)
@@ -51,6 +54,7 @@
 
 /* VMCS field encodings (appendix B). */
 #define VMCS_VPID		    0x0000
+#define VMCS_GUEST_INTR_STATUS	    0x0810 /* RVI in 7:0, SVI in 15:8 */
 #define VMCS_GUEST_ES_SELECTOR	    0x0800 /* ES, CS, SS, DS, FS, GS, LDTR, TR: +2 each */
 #define VMCS_HOST_ES_SELECTOR	    0x0c00
 #define VMCS_HOST_CS_SELECTOR	    0x0c02
@@ -62,7 +66,9 @@
 #define VMCS_IO_BITMAP_A	    0x2000 /* ports 0x0000-0x7fff */
 #define VMCS_IO_BITMAP_B	    0x2002 /* ports 0x8000-0xffff */
 #define VMCS_MSR_BITMAP		    0x2004
+#define VMCS_VIRTUAL_APIC_PAGE	    0x2012
 #define VMCS_EPT_POINTER	    0x201a
+#define VMCS_EOI_EXIT_BITMAP0	    0x201c /* ... 3: +2 each */
 #define VMCS_GUEST_PHYSICAL_ADDRESS 0x2400
 #define VMCS_LINK_POINTER	    0x2800
 #define VMCS_GUEST_IA32_PAT	    0x2804
@@ -76,6 +82,7 @@
 #define VMCS_ENTRY_CONTROLS	    0x4012
 #define VMCS_ENTRY_INTR_INFO	    0x4016
 #define VMCS_ENTRY_INSTRUCTION_LEN  0x401a
+#define VMCS_TPR_THRESHOLD	    0x401c
 #define VMCS_PROC2_CONTROLS	    0x401e
 #define VMCS_INSTRUCTION_ERROR	    0x4400
 #define VMCS_EXIT_REASON	    0x4402
