@@ -20,3 +20,15 @@ $(BUILD)/guest-shim/%.c.o: %.c
 $(BUILD)/guests/guest-shim.elf: $(GUEST_OBJS) guest-shim/guest.ld
 	@mkdir -p $(@D)
 	$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T guest-shim/guest.ld -o $@ $(GUEST_OBJS)
+
+# guest-shim32: a 32-bit guest (flat protected mode, paging off) for the entry
+# state boot protocols use; named "guest-shim32" in manifests.
+guests: $(BUILD)/guests/guest-shim32.elf
+
+$(BUILD)/guest-shim32/entry.o: guest-shim32/entry.S kernel/hypercall.h
+	@mkdir -p $(@D)
+	$(CC) -m32 -ffreestanding -nostdinc -I. -D__ASSEMBLY__ -c $< -o $@
+
+$(BUILD)/guests/guest-shim32.elf: $(BUILD)/guest-shim32/entry.o guest-shim32/guest32.ld
+	@mkdir -p $(@D)
+	$(LD) -m elf_i386 -nostdlib -static -z noexecstack -T guest-shim32/guest32.ld -o $@ $<

@@ -1,15 +1,24 @@
-/* ELF64 loading (System V ABI, "Object Files" and the x86-64 supplement). */
+/* ELF loading (System V ABI, "Object Files", and the x86-64 and i386
+ * supplements): ELF64 x86-64 images start in 64-bit mode, ELF32 i386 ones in
+ * 32-bit protected mode with paging off, as boot protocols hand over. */
 #include <stdio.h>
 #include <string.h>
 
 #include "kernel/elf.h"
 
 #define EI_NIDENT   16
+#define ELFCLASS32  1
 #define ELFCLASS64  2
 #define ELFDATA2LSB 1
+#define EM_386	    3
 #define EM_X86_64   62
 #define ET_EXEC	    2
 #define PT_LOAD	    1
+
+struct elf_common_ehdr {
+	uint8_t ident[EI_NIDENT];
+	uint16_t type, machine;
+};
 
 struct elf64_ehdr {
 	uint8_t ident[EI_NIDENT];
@@ -25,20 +34,72 @@ struct elf64_phdr {
 	uint64_t offset, vaddr, paddr, filesz, memsz, align;
 };
 
-static int check_header(const struct elf64_ehdr *h, size_t size, char *err, size_t errlen)
+struct elf32_ehdr {
+	uint8_t ident[EI_NIDENT];
+	uint16_t type, machine;
+	uint32_t version, entry, phoff, shoff, flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf32_phdr {
+	uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
+};
+
+/* What loading needs of either class. */
+struct image {
+	unsigned bits;
+	uint64_t entry, phoff;
+	unsigned phnum, phentsize;
+};
+
+struct segment {
+	uint32_t type;
+	uint64_t offset, paddr, filesz, memsz;
+};
+
+static int read_header(const void *file, size_t size, struct image *im, char *err, size_t errlen)
 {
-	if (size < sizeof(*h) || memcmp(h->ident, "\177ELF", 4))
+	const struct elf_common_ehdr *c = file;
+
+	if (size < sizeof(struct elf64_ehdr) || memcmp(c->ident, "\177ELF", 4))
 		return snprintf(err, errlen, "not an ELF file"), -1;
-	if (h->ident[4] != ELFCLASS64 || h->ident[5] != ELFDATA2LSB || h->machine != EM_X86_64 ||
-	    h->type != ET_EXEC)
-		return snprintf(err, errlen, "not an x86-64 ELF64 executable"), -1;
-	if (h->phentsize != sizeof(struct elf64_phdr) || h->phoff > size ||
-	    (uint64_t)h->phnum * sizeof(struct elf64_phdr) > size - h->phoff)
+	if (c->ident[4] == ELFCLASS64 && c->machine == EM_X86_64) {
+		const struct elf64_ehdr *h = file;
+
+		*im = (struct image){64, h->entry, h->phoff, h->phnum, sizeof(struct elf64_phdr)};
+		if (h->phentsize != im->phentsize)
+			return snprintf(err, errlen, "program headers of an unknown size"), -1;
+	} else if (c->ident[4] == ELFCLASS32 && c->machine == EM_386) {
+		const struct elf32_ehdr *h = file;
+
+		*im = (struct image){32, h->entry, h->phoff, h->phnum, sizeof(struct elf32_phdr)};
+		if (h->phentsize != im->phentsize)
+			return snprintf(err, errlen, "program headers of an unknown size"), -1;
+	} else {
+		return snprintf(err, errlen, "not an x86-64 ELF64 or i386 ELF32 executable"), -1;
+	}
+	if (c->ident[5] != ELFDATA2LSB || c->type != ET_EXEC)
+		return snprintf(err, errlen, "not a little-endian ELF executable"), -1;
+	if (im->phoff > size || (uint64_t)im->phnum * im->phentsize > size - im->phoff)
 		return snprintf(err, errlen, "program headers outside the file"), -1;
 	return 0;
 }
 
-static int load_segment(const struct elf64_phdr *p, const uint8_t *image, size_t size, uint8_t *dst,
+static struct segment read_segment(const uint8_t *file, const struct image *im, unsigned i)
+{
+	const void *p = file + im->phoff + (uint64_t)i * im->phentsize;
+
+	if (im->bits == 64) {
+		const struct elf64_phdr *s = p;
+
+		return (struct segment){s->type, s->offset, s->paddr, s->filesz, s->memsz};
+	}
+	const struct elf32_phdr *s = p;
+
+	return (struct segment){s->type, s->offset, s->paddr, s->filesz, s->memsz};
+}
+
+static int load_segment(const struct segment *p, const uint8_t *image, size_t size, uint8_t *dst,
 			uint64_t dst_size, uint64_t min_gpa, char *err, size_t errlen)
 {
 	if (p->filesz > p->memsz || p->offset > size || p->filesz > size - p->offset)
@@ -56,25 +117,24 @@ static int load_segment(const struct elf64_phdr *p, const uint8_t *image, size_t
 }
 
 int elf_load(const void *image, size_t size, uint8_t *dst, uint64_t dst_size, uint64_t min_gpa,
-	     uint64_t *entry, char *err, size_t errlen)
+	     struct elf_entry *entry, char *err, size_t errlen)
 {
-	const struct elf64_ehdr *h = image;
+	struct image im;
 	int loaded = 0;
 
-	if (check_header(h, size, err, errlen))
+	if (read_header(image, size, &im, err, errlen))
 		return -1;
-	for (unsigned i = 0; i < h->phnum; i++) {
-		const struct elf64_phdr *p =
-			(const void *)((const uint8_t *)image + h->phoff + i * sizeof(*p));
+	for (unsigned i = 0; i < im.phnum; i++) {
+		struct segment s = read_segment(image, &im, i);
 
-		if (p->type != PT_LOAD)
+		if (s.type != PT_LOAD)
 			continue;
-		if (load_segment(p, image, size, dst, dst_size, min_gpa, err, errlen))
+		if (load_segment(&s, image, size, dst, dst_size, min_gpa, err, errlen))
 			return -1;
 		loaded++;
 	}
 	if (!loaded)
 		return snprintf(err, errlen, "no loadable segment"), -1;
-	*entry = h->entry;
+	*entry = (struct elf_entry){im.entry, im.bits};
 	return 0;
 }

@@ -1,5 +1,6 @@
-/* Loading ELF64 executables (guest images) into a guest's memory. Pure logic:
- * the caller passes the image and where guest-physical memory is mapped. */
+/* Loading ELF executables (guest images) into a guest's memory: ELF64
+ * x86-64 and ELF32 i386. Pure logic: the caller passes the image and where
+ * guest-physical memory is mapped. */
 #ifndef KERNEL_ELF_H
 #define KERNEL_ELF_H
 
@@ -8,7 +9,12 @@
 
 /* Copies every PT_LOAD segment to dst + p_paddr and zeroes its bss; checks
  * that each fits in [min_gpa, dst_size). 0, or -1 with the reason in err. */
+struct elf_entry {
+	uint64_t address;
+	unsigned bits; /* 64: start in 64-bit mode; 32: protected mode, paging off */
+};
+
 int elf_load(const void *image, size_t size, uint8_t *dst, uint64_t dst_size, uint64_t min_gpa,
-	     uint64_t *entry, char *err, size_t errlen);
+	     struct elf_entry *entry, char *err, size_t errlen);
 
 #endif

@@ -41,7 +41,8 @@
 #define HR_SPIN_MARK	    18 /* a spinner passed TSC mark N (100 ms each) */
 #define HR_SPIN_PROGRESS    19 /* ... with this count */
 #define HR_PIO_STRING_OK    20 /* INS/OUTS checks that passed */
-#define HR_KEYS		    21
+#define HR_CR0		    21 /* the guest's CR0 (guest-shim32) */
+#define HR_KEYS		    22
 
 #define HC_ERROR (~0ull)
 

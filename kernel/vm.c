@@ -95,7 +95,7 @@ static void build_guest_page_tables(uint8_t *ram)
 		pd[i] = (i * LARGE_PAGE) | PTE_LARGE;
 }
 
-static const char *load_guest(struct vm *vm, const struct boot_info *bi, uint64_t *entry)
+static const char *load_guest(struct vm *vm, const struct boot_info *bi, struct elf_entry *entry)
 {
 	static char err[96];
 	const struct boot_module *mod = boot_find_module(bi, vm->cfg->image);
@@ -135,7 +135,7 @@ static const char *attach_devices(struct vm *vm)
 /* Every vCPU starts at the image's entry in the same state (no INIT/SIPI):
  * RDX holds its index, and each has its own stack, VCPU_STACK_BYTES apart
  * below the top of RAM. */
-static const char *create_vcpus(struct vm *vm, uint64_t entry_rip)
+static const char *create_vcpus(struct vm *vm, const struct elf_entry *image)
 {
 	uint64_t top = vm->ram_bytes < GUEST_MAPPED_TOP ? vm->ram_bytes : GUEST_MAPPED_TOP;
 
@@ -145,10 +145,10 @@ static const char *create_vcpus(struct vm *vm, uint64_t entry_rip)
 		enum manifest_role role =
 			(int)i == vm->turbo_vcpu ? MANIFEST_ROLE_TURBO : MANIFEST_ROLE_REGULAR;
 		struct vcpu *v = &vm->vcpus[i];
-		struct virt_entry_state entry = {.rip = entry_rip,
+		struct virt_entry_state entry = {.rip = image->address,
 						 .rsp = top - i * VCPU_STACK_BYTES,
 						 .cr3 = GUEST_PAGE_TABLES,
-						 .long_mode = true};
+						 .long_mode = image->bits == 64};
 
 		vcpu_init(v, vm, i, place(role));
 		v->hw = virt->vcpu_create(vm->npt_root, vm->index + 1, vm->index + 1);
@@ -192,7 +192,7 @@ static void unmap_ram(const struct vm *vm)
 
 static const char *build_one(struct vm *vm, const struct boot_info *bi)
 {
-	uint64_t entry;
+	struct elf_entry entry;
 	const char *err;
 
 	vm->ram_bytes = (uint64_t)vm->cfg->memory_mib * MIB;
@@ -206,7 +206,7 @@ static const char *build_one(struct vm *vm, const struct boot_info *bi)
 		return "no memory for its nested page tables";
 	err = load_guest(vm, bi, &entry);
 	if (!err)
-		err = create_vcpus(vm, entry);
+		err = create_vcpus(vm, &entry);
 	return err ? err : attach_devices(vm);
 }
 

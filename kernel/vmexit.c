@@ -65,6 +65,7 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_SPIN_MARK] = "spin_mark",
 	[HR_SPIN_PROGRESS] = "spin_progress",
 	[HR_PIO_STRING_OK] = "pio_string_ok",
+	[HR_CR0] = "cr0",
 };
 
 const char *vmexit_reason_name(unsigned reason)

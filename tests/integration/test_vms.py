@@ -44,7 +44,7 @@ def reports(run, vm):
 def test_every_vm_finishes_its_workload(workloads):
     stopped = by_vm(workloads, "vm_stopped")
     assert set(stopped) == {"hello", "cpuid", "pio", "spin", "mmio", "mmio-string",
-                            "pio-string"}, workloads.tail()
+                            "pio-string", "pm32"}, workloads.tail()
     for vm, rec in stopped.items():
         assert rec["reason"] == "powered off by the guest, code 0", rec
     assert workloads.ended == "poweroff" and not workloads.of_type("panic")
@@ -100,6 +100,13 @@ def test_string_port_io(workloads):
     assert reports(workloads, "pio-string")["pio_string_ok"] == 3
     assert by_vm(workloads, "vm_stats")["pio-string"]["exit_io"] == 3
     assert "[pio-string] pio-string: one exit" in workloads.text
+
+
+def test_32_bit_guest_without_paging(workloads):
+    """guest-shim32, an ELF32 image, starts in flat 32-bit protected mode with paging off (on
+    VT-x this takes an unrestricted guest) and reports its CR0: PE set, PG clear."""
+    cr0 = reports(workloads, "pm32")["cr0"]
+    assert cr0 & 1 and not cr0 & 0x80000000, hex(cr0)
 
 
 def test_spin_progress(workloads):

@@ -1,5 +1,6 @@
 /* Guest image loading: segments land at their physical addresses, bss is
- * zeroed, and images that do not fit or are not ELF64 x86-64 are refused. */
+ * zeroed, ELF32 i386 images load for a 32-bit entry, and images that do not
+ * fit or are neither ELF64 x86-64 nor ELF32 i386 are refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,7 +58,7 @@ static void test_loads_segment_and_zeroes_bss(void **state)
 {
 	struct image im;
 	uint8_t *ram = malloc(RAM);
-	uint64_t entry = 0;
+	struct elf_entry entry = {0, 0};
 	char err[64];
 
 	(void)state;
@@ -65,7 +66,8 @@ static void test_loads_segment_and_zeroes_bss(void **state)
 	memset(ram, 0x55, RAM);
 	assert_int_equal(elf_load(&im, sizeof(im), ram, RAM, 0x100000, &entry, err, sizeof(err)),
 			 0);
-	assert_int_equal(entry, 0x100010);
+	assert_int_equal(entry.address, 0x100010);
+	assert_int_equal(entry.bits, 64);
 	assert_int_equal(ram[0x100000], 0xab);
 	assert_int_equal(ram[0x10000f], 0xab);
 	assert_int_equal(ram[0x100010], 0); /* bss */
@@ -78,7 +80,7 @@ static void test_refuses_bad_images(void **state)
 {
 	struct image im;
 	uint8_t *ram = malloc(RAM);
-	uint64_t entry;
+	struct elf_entry entry;
 	char err[64];
 
 	(void)state;
@@ -90,7 +92,7 @@ static void test_refuses_bad_images(void **state)
 	assert_int_equal(elf_load(&im, sizeof(im), ram, RAM, 0x100000, &entry, err, sizeof(err)),
 			 -1);
 	make_image(&im, 0x100000);
-	im.ehdr[4] = 1; /* ELFCLASS32 */
+	im.ehdr[4] = 1; /* ELFCLASS32 with the x86-64 machine */
 	assert_int_equal(elf_load(&im, sizeof(im), ram, RAM, 0x100000, &entry, err, sizeof(err)),
 			 -1);
 	assert_non_null(strstr(err, "ELF64"));
@@ -103,11 +105,53 @@ static void test_refuses_bad_images(void **state)
 	free(ram);
 }
 
+/* The same executable as ELF32 i386: 52-byte header, 32-byte program headers. */
+static void make_image32(uint8_t *im, size_t size, uint32_t paddr)
+{
+	memset(im, 0, size);
+	memcpy(im, "\177ELF", 4);
+	im[4] = 1;		    /* ELFCLASS32 */
+	im[5] = 1;		    /* little-endian */
+	put16(im + 16, 2);	    /* ET_EXEC */
+	put16(im + 18, 3);	    /* EM_386 */
+	put32(im + 24, paddr + 4);  /* entry */
+	put32(im + 28, 52);	    /* phoff */
+	put16(im + 42, 32);	    /* phentsize */
+	put16(im + 44, 1);	    /* phnum */
+	put32(im + 52, 1);	    /* PT_LOAD */
+	put32(im + 52 + 4, 96);	    /* offset */
+	put32(im + 52 + 12, paddr); /* paddr */
+	put32(im + 52 + 16, 16);    /* filesz */
+	put32(im + 52 + 20, 32);    /* memsz */
+	memset(im + 96, 0xcd, 16);
+}
+
+static void test_loads_elf32_for_a_32_bit_entry(void **state)
+{
+	uint8_t im[128], *ram = calloc(1, RAM);
+	struct elf_entry entry = {0, 0};
+	char err[64];
+
+	(void)state;
+	make_image32(im, sizeof(im), 0x200000);
+	assert_int_equal(elf_load(im, sizeof(im), ram, RAM, 0x100000, &entry, err, sizeof(err)), 0);
+	assert_int_equal(entry.address, 0x200004);
+	assert_int_equal(entry.bits, 32);
+	assert_int_equal(ram[0x200000], 0xcd);
+	assert_int_equal(ram[0x20000f], 0xcd);
+	assert_int_equal(ram[0x200010], 0);
+	put16(im + 18, 62); /* ELF32 with the x86-64 machine: refused */
+	assert_int_equal(elf_load(im, sizeof(im), ram, RAM, 0x100000, &entry, err, sizeof(err)),
+			 -1);
+	free(ram);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loads_segment_and_zeroes_bss),
 		cmocka_unit_test(test_refuses_bad_images),
+		cmocka_unit_test(test_loads_elf32_for_a_32_bit_entry),
 	};
 
 	return cmocka_run_group_tests_name("elf", tests, NULL, NULL);

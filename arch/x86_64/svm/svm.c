@@ -132,7 +132,7 @@ static void svm_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_stat
 {
 	struct vmcb_save *s = &v->vmcb->save;
 
-	set_segment(&s->cs, 0x08, SVM_SEG_CODE64, 0xffffffff);
+	set_segment(&s->cs, 0x08, e->long_mode ? SVM_SEG_CODE64 : SVM_SEG_CODE32, 0xffffffff);
 	set_segment(&s->ds, 0x10, SVM_SEG_DATA, 0xffffffff);
 	s->es = s->ss = s->fs = s->gs = s->ds;
 	set_segment(&s->tr, 0, SVM_SEG_TSS64, 0x67);
@@ -140,10 +140,11 @@ static void svm_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_stat
 	set_segment(&s->gdtr, 0, 0, 0);
 	set_segment(&s->idtr, 0, 0, 0); /* no IDT: a guest fault is a triple fault */
 	s->cpl = 0;
-	s->efer = EFER_LME | EFER_LMA | EFER_SVME; /* SVME must be set (§15.5.1) */
-	s->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG;
-	s->cr4 = X86_CR4_PAE;
-	s->cr3 = e->cr3;
+	/* 64-bit mode with paging, or flat 32-bit protected mode without */
+	s->efer = (e->long_mode ? EFER_LME | EFER_LMA : 0) | EFER_SVME; /* SVME: §15.5.1 */
+	s->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | (e->long_mode ? X86_CR0_PG : 0);
+	s->cr4 = e->long_mode ? X86_CR4_PAE : 0;
+	s->cr3 = e->long_mode ? e->cr3 : 0;
 	s->rflags = 2; /* bit 1 is always set */
 	s->rip = e->rip;
 	s->rsp = e->rsp;

@@ -74,6 +74,7 @@
 /* Segment attributes in the VMCB's packed form (APM §15.5.1): type, S, DPL,
  * P in bits 0-7, then AVL, L, D/B, G in bits 8-11. */
 #define SVM_SEG_CODE64 0x0a9b
+#define SVM_SEG_CODE32 0x0c9b
 #define SVM_SEG_DATA   0x0c93
 #define SVM_SEG_TSS64  0x008b
 #define SVM_SEG_LDT    0x0082

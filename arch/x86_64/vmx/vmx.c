@@ -189,7 +189,8 @@ static void setup_controls(struct virt_vcpu *v)
 					EXIT_LOAD_IA32_PAT,
 				control_msr(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT)));
 	vmwrite(VMCS_ENTRY_CONTROLS,
-		adjust_controls(ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
+		adjust_controls((v->entry.long_mode ? ENTRY_IA32E_MODE_GUEST : 0) |
+					ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
 				control_msr(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY)));
 	vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* a guest fault is the guest's: no IDT, triple fault */
 	vmwrite(VMCS_MSR_BITMAP, vmx_msr_bitmap_pa);
@@ -199,7 +200,7 @@ static void setup_controls(struct virt_vcpu *v)
 	vmwrite(VMCS_VPID, v->vpid);
 	vmwrite(VMCS_LINK_POINTER, ~0ull);
 	vmwrite(VMCS_CR4_GUEST_HOST_MASK, X86_CR4_VMXE); /* the guest sees its own CR4 */
-	vmwrite(VMCS_CR4_READ_SHADOW, X86_CR4_PAE);
+	vmwrite(VMCS_CR4_READ_SHADOW, v->entry.long_mode ? X86_CR4_PAE : 0);
 	vmx_apicv_setup(v);
 }
 
@@ -243,9 +244,27 @@ static void set_segment(enum vmcs_segment seg, uint16_t sel, uint32_t ar, uint32
 	vmwrite(VMCS_GUEST_ES_BASE + 2 * seg, 0);
 }
 
-static void setup_guest_state(const struct virt_entry_state *e)
+/* CR0 for the entry state: 64-bit mode with paging, or flat 32-bit protected
+ * mode without, which only an unrestricted guest may run (SDM §26.3.1.1:
+ * then CR0.PE and CR0.PG are exempt from IA32_VMX_CR0_FIXED0). */
+static uint64_t guest_cr0(const struct virt_vcpu *v)
 {
-	set_segment(SEG_CS, 0x08, VMX_AR_CODE64, 0xffffffff);
+	uint64_t want = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
+
+	if (v->entry.long_mode)
+		return fixed_bits(want | X86_CR0_PG, MSR_IA32_VMX_CR0_FIXED0,
+				  MSR_IA32_VMX_CR0_FIXED1);
+	if (v->proc2_controls & PROC2_UNRESTRICTED_GUEST)
+		return (want | (rdmsr(MSR_IA32_VMX_CR0_FIXED0) & ~(uint64_t)X86_CR0_PG)) &
+		       rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	return fixed_bits(want, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1);
+}
+
+static void setup_guest_state(const struct virt_vcpu *v)
+{
+	const struct virt_entry_state *e = &v->entry;
+
+	set_segment(SEG_CS, 0x08, e->long_mode ? VMX_AR_CODE64 : VMX_AR_CODE32, 0xffffffff);
 	for (int s = SEG_ES; s <= SEG_GS; s++)
 		if (s != SEG_CS)
 			set_segment(s, 0x10, VMX_AR_DATA, 0xffffffff);
@@ -255,12 +274,11 @@ static void setup_guest_state(const struct virt_entry_state *e)
 	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
 	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
 	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0); /* no IDT: a guest fault is a triple fault */
-	vmwrite(VMCS_GUEST_CR0, fixed_bits(X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG,
-					   MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1));
-	vmwrite(VMCS_GUEST_CR4, fixed_bits(X86_CR4_PAE | X86_CR4_VMXE, MSR_IA32_VMX_CR4_FIXED0,
-					   MSR_IA32_VMX_CR4_FIXED1));
-	vmwrite(VMCS_GUEST_CR3, e->cr3);
-	vmwrite(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmwrite(VMCS_GUEST_CR0, guest_cr0(v));
+	vmwrite(VMCS_GUEST_CR4, fixed_bits((e->long_mode ? X86_CR4_PAE : 0) | X86_CR4_VMXE,
+					   MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1));
+	vmwrite(VMCS_GUEST_CR3, e->long_mode ? e->cr3 : 0);
+	vmwrite(VMCS_GUEST_IA32_EFER, e->long_mode ? EFER_LME | EFER_LMA : 0);
 	vmwrite(VMCS_GUEST_IA32_PAT, rdmsr(MSR_IA32_PAT));
 	vmwrite(VMCS_GUEST_DR7, 0x400);
 	vmwrite(VMCS_GUEST_RSP, e->rsp);
@@ -288,7 +306,7 @@ static int vmcs_load(struct virt_vcpu *v)
 	v->cpu = (int)this_cpu()->index;
 	setup_controls(v);
 	setup_host_state();
-	setup_guest_state(&v->entry);
+	setup_guest_state(v);
 	return 0;
 }
 

@@ -129,6 +129,7 @@ enum vmcs_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SE
 
 /* Access rights (SDM Vol. 3C §24.4.1, table 24-2). */
 #define VMX_AR_CODE64	0xa09b
+#define VMX_AR_CODE32	0xc09b
 #define VMX_AR_DATA	0xc093
 #define VMX_AR_TSS64	0x008b
 #define VMX_AR_UNUSABLE 0x10000
