@@ -92,11 +92,13 @@ static bool prepare_interrupts(struct vcpu *v, struct virt_apic_regs *taken)
 
 	if (virt->vcpu_apic_enter && vlapic_hw_delivery_possible(&v->lapic)) {
 		vlapic_hw_take(&v->lapic, taken->irr, taken->isr, &taken->tpr);
-		if (virt->vcpu_apic_enter(v->hw, taken))
+		v->apic_hw_on = virt->vcpu_apic_enter(v->hw, taken);
+		if (v->apic_hw_on)
 			return true;
 		vlapic_hw_give(&v->lapic, taken->irr, taken->irr, taken->isr, taken->tpr);
-	} else if (virt->vcpu_apic_enter) {
+	} else if (v->apic_hw_on) { /* the guest left x2APIC mode: the CPU gives it up */
 		virt->vcpu_apic_enter(v->hw, NULL);
+		v->apic_hw_on = false;
 	}
 	offer_interrupt(v);
 	return false;

@@ -27,6 +27,7 @@ struct vcpu {
 	bool halted_for_good; /* ... with interrupts disabled: nothing wakes it */
 	uint64_t exits[VIRT_EXIT_COUNT];
 	uint64_t irqs_injected;
+	bool apic_hw_on; /* the CPU delivers its interrupts (APIC virtualization) */
 	uint64_t hypercall_window_start, hypercalls_in_window;
 };
 
