@@ -220,7 +220,7 @@ static void loop(void)
 	switch_to(&last, NULL);
 }
 
-void vm_run_this_cpu(const struct manifest *m)
+void core_loop_run(const struct manifest *m)
 {
 	enum manifest_role role = manifest_cpu_role(m, this_cpu()->index);
 

@@ -12,6 +12,9 @@ struct vm;
  * regular and turbo roles, the VMs with their weights, and every vCPU in
  * its class, runnable. 0, or -1 (a VM that did not fit is stopped). */
 int core_loop_init(const struct manifest *m);
+/* This CPU's part once the VMs are built: a regular or turbo core runs what
+ * the scheduler gives it until every VM has stopped; an I/O core returns. */
+void core_loop_run(const struct manifest *m);
 /* Any core: an interrupt arrived for `v`; if it was blocked it runs soon. */
 void core_loop_wake(struct vcpu *v);
 /* The CPU time a VM's regular and turbo vCPUs had, in microseconds. */

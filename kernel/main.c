@@ -105,7 +105,7 @@ static __attribute__((noreturn)) void report_and_power_off(const char *reason);
  * off if the manifest asks for that. */
 static __attribute__((noreturn)) void run_vms_then_idle(void)
 {
-	vm_run_this_cpu(config_manifest());
+	core_loop_run(config_manifest());
 	if (vm_all_stopped() && !__atomic_exchange_n(&vms_done_claimed, 1, __ATOMIC_ACQ_REL) &&
 	    config_manifest()->poweroff == MANIFEST_POWEROFF_WHEN_VMS_DONE)
 		report_and_power_off("manifest: poweroff when_vms_done");

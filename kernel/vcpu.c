@@ -34,11 +34,10 @@ static void deliver_ipi(void *ctx, const struct vlapic_ipi *ipi)
 	}
 }
 
-void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id, uint32_t cpu)
+void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id)
 {
 	v->vm = vm;
 	v->id = id;
-	v->cpu = cpu;
 	v->running_on = -1;
 	vlapic_init(&v->lapic, id, id == 0, deliver_ipi, v);
 }

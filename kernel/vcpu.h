@@ -31,8 +31,9 @@ struct vcpu {
 	uint64_t hypercall_window_start, hypercalls_in_window;
 };
 
-/* Sets up the vCPU's virtual APIC; its IPIs go to the other vCPUs of `vm`. */
-void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id, uint32_t cpu);
+/* Sets up the vCPU's virtual APIC; its IPIs go to the other vCPUs of `vm`.
+ * Where it runs is the scheduler's business (kernel/core_loop.c). */
+void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id);
 /* Whether it has something to do at `now`: not halted, or halted with an
  * interrupt its APIC would deliver (which ends the halt). */
 bool vcpu_ready(struct vcpu *v, uint64_t now);

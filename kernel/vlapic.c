@@ -21,6 +21,15 @@
 #define FIRST_LEGAL_VECTOR 16
 #define VECTOR_CLASS(v)	   ((uint32_t)(v) >> 4)
 
+static void mask_all_lvts(struct vlapic *l)
+{
+	uint32_t *lvts[] = {&l->lvt_timer,   &l->lvt_lint0, &l->lvt_lint1, &l->lvt_error,
+			    &l->lvt_thermal, &l->lvt_perf,  &l->lvt_cmci};
+
+	for (unsigned i = 0; i < sizeof(lvts) / sizeof(lvts[0]); i++)
+		*lvts[i] |= APIC_LVT_MASKED;
+}
+
 void vlapic_init(struct vlapic *l, uint32_t id, bool bsp,
 		 void (*send_ipi)(void *ctx, const struct vlapic_ipi *ipi), void *ctx)
 {
@@ -31,8 +40,7 @@ void vlapic_init(struct vlapic *l, uint32_t id, bool bsp,
 	l->apic_base = XAPIC_DEFAULT_BASE | IA32_APIC_BASE_EN | (bsp ? IA32_APIC_BASE_BSP : 0);
 	l->svr = 0xff;
 	l->dfr = 0xffffffffu;
-	l->lvt_timer = l->lvt_lint0 = l->lvt_lint1 = l->lvt_error = APIC_LVT_MASKED;
-	l->lvt_thermal = l->lvt_perf = l->lvt_cmci = APIC_LVT_MASKED;
+	mask_all_lvts(l);
 	l->send_ipi = send_ipi;
 	l->ctx = ctx;
 }
@@ -318,14 +326,7 @@ static void write_svr(struct vlapic *l, uint32_t value)
 	l->svr = value & SVR_WRITABLE;
 	if (software_enabled(l))
 		return;
-	/* Software-disabling masks every LVT entry (SDM §11.4.7.2). */
-	l->lvt_timer |= APIC_LVT_MASKED;
-	l->lvt_lint0 |= APIC_LVT_MASKED;
-	l->lvt_lint1 |= APIC_LVT_MASKED;
-	l->lvt_error |= APIC_LVT_MASKED;
-	l->lvt_thermal |= APIC_LVT_MASKED;
-	l->lvt_perf |= APIC_LVT_MASKED;
-	l->lvt_cmci |= APIC_LVT_MASKED;
+	mask_all_lvts(l); /* software-disabling masks every LVT entry (SDM §11.4.7.2) */
 }
 
 static void write_lvt(struct vlapic *l, uint32_t *lvt, uint32_t offset, uint32_t value)

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "arch/x86_64/layout.h"
-#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/bootinfo.h"
 #include "kernel/core_loop.h"
@@ -59,28 +58,6 @@ static void report_vm_error(const char *name, const char *reason)
 	record_str(&r, "vm", name);
 	record_str(&r, "reason", reason);
 	record_emit(&r);
-}
-
-/* The cores of each role, and how many vCPUs were placed on each role. */
-static uint32_t role_cores[3][MAX_CPUS], nrole_cores[3], nplaced[3];
-
-/* The n-th vCPU of a role goes to the n-th core of that role, round robin:
- * a VM's regular vCPUs spread over the regular cores, the VMs' first vCPUs
- * too, and the turbo vCPUs over the turbo cores. */
-static uint32_t place(enum manifest_role role)
-{
-	uint32_t n = nplaced[role]++;
-
-	return nrole_cores[role] ? role_cores[role][n % nrole_cores[role]] : 0;
-}
-
-static void find_role_cores(const struct manifest *m)
-{
-	for (uint32_t c = 0; c < cpu_count; c++) {
-		enum manifest_role role = manifest_cpu_role(m, c);
-
-		role_cores[role][nrole_cores[role]++] = c;
-	}
 }
 
 static void build_guest_page_tables(uint8_t *ram)
@@ -142,15 +119,13 @@ static const char *create_vcpus(struct vm *vm, const struct elf_entry *image)
 	vm->nvcpus = vm->cfg->vcpus + vm->cfg->turbo_vcpu;
 	vm->turbo_vcpu = vm->cfg->turbo_vcpu ? (int)vm->cfg->vcpus : -1;
 	for (uint32_t i = 0; i < vm->nvcpus; i++) {
-		enum manifest_role role =
-			(int)i == vm->turbo_vcpu ? MANIFEST_ROLE_TURBO : MANIFEST_ROLE_REGULAR;
 		struct vcpu *v = &vm->vcpus[i];
 		struct virt_entry_state entry = {.rip = image->address,
 						 .rsp = top - i * VCPU_STACK_BYTES,
 						 .cr3 = GUEST_PAGE_TABLES,
 						 .long_mode = image->bits == 64};
 
-		vcpu_init(v, vm, i, place(role));
+		vcpu_init(v, vm, i);
 		v->hw = virt->vcpu_create(vm->npt_root, vm->index + 1, vm->index + 1);
 		if (!v->hw)
 			return "no memory for its vCPUs";
@@ -231,7 +206,6 @@ unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi)
 	virt = virt_detect(&why);
 	if (virt)
 		report_virt();
-	find_role_cores(m);
 	for (uint32_t i = 0; i < m->nvms; i++) {
 		struct vm *vm = &vms[nvms];
 		const char *err;

@@ -36,9 +36,6 @@ struct vm {
 /* Builds every valid VM of the manifest; reports each one that cannot be
  * built (`@vm_stopped`) and leaves the others. Returns how many were built. */
 unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi);
-/* This CPU's part once the VMs are built (kernel/core_loop.c): a regular or
- * turbo core runs what the scheduler gives it until every VM has stopped. */
-void vm_run_this_cpu(const struct manifest *m);
 /* Ends a VM with a reason (`@vm_stopped`, `@vm_stats`); the others go on.
  * Its vCPUs on other cores leave the guest at their next exit. */
 void vm_stop(struct vm *vm, const char *reason, uint64_t rip);
