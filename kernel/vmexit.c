@@ -192,7 +192,7 @@ static bool handle_msr(struct vcpu *v, const struct virt_exit *x)
 }
 
 /* HLT blocks the vCPU until its APIC has an interrupt to deliver; the core
- * runs others or halts meanwhile (kernel/run_loop.c). With IF clear only an
+ * runs others or halts meanwhile (kernel/core_loop.c). With IF clear only an
  * NMI or INIT could wake it (SDM Vol. 2A, HLT), and neither comes. */
 static bool handle_hlt(struct vcpu *v, const struct virt_exit *x)
 {
