@@ -94,3 +94,19 @@ $(BUILD)/bench/%: tests/bench/%.c $(HOST_SRCS) $(BUILD)/include/jsmn.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -I$(BUILD)/include -DHOSTED -o $@ $< $(HOST_SRCS)
 bench-bins: $(BENCH_BINS)
+
+# --- fuzzing (libFuzzer, Debian's clang): tests/fuzz/fuzz_*.c, each against the pure sources.
+# `make fuzz` runs each for FUZZ_TIME seconds and grows its corpus in tests/fuzz/corpus/NAME;
+# `make test` replays every corpus and every saved crash under the sanitizers.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_TIME ?= 60
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(HOST_SRCS) $(BUILD)/include/jsmn.h
+	@mkdir -p $(@D)
+	clang -std=gnu11 -O1 -g -I. -I$(BUILD)/include -DHOSTED \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(HOST_SRCS)
+fuzz-bins: $(FUZZ_BINS)
+fuzz: deps
+	$(MAKE) fuzz-bins
+	$(PYTHON) tools/fuzz --time $(FUZZ_TIME)
+.PHONY: fuzz fuzz-bins

@@ -20,6 +20,8 @@ PACKAGES=(
 	python3 python3-pytest python3-pexpect python3-jsonschema python3-matplotlib
 	# lint
 	clang-format cppcheck
+	# fuzzing (libFuzzer ships with clang)
+	clang libclang-rt-14-dev
 )
 
 # Prints the packages of "$@" that are not fully installed.
