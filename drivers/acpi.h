@@ -9,8 +9,9 @@
 #include <stdint.h>
 
 #include "drivers/acpi_tables.h"
+#include "lib/config.h"
 
-#define ACPI_MAX_CPUS	   64u
+#define ACPI_MAX_CPUS	   ((unsigned)CONFIG_MAX_CPUS)
 #define ACPI_MAX_IOAPICS   8u
 #define ACPI_MAX_OVERRIDES 16u
 
@@ -40,6 +41,7 @@ struct acpi_info {
 	uint64_t lapic_addr;
 	uint32_t ncpus;
 	struct acpi_cpu cpus[ACPI_MAX_CPUS]; /* MADT order */
+	uint32_t cpus_ignored;		     /* usable CPUs listed beyond ACPI_MAX_CPUS */
 	uint32_t nioapics;
 	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
 	uint32_t noverrides;

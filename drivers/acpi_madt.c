@@ -6,21 +6,23 @@
 
 #include "drivers/acpi_internal.h"
 
-/* A CPU is usable if enabled, or if firmware says it can be brought online. */
+/* A CPU is usable if enabled, or if firmware says it can be brought online
+ * (ACPI 6.5 §5.2.12.2, the Local APIC Flags, which the x2APIC entry shares). */
 static bool cpu_usable(uint32_t flags)
 {
 	return flags & (ACPI_MADT_ENABLED | ACPI_MADT_ONLINE_CAPABLE);
 }
 
-static int add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid, char *err, size_t errlen)
+/* Records a usable CPU; past ACPI_MAX_CPUS it is only counted: a machine with
+ * more CPUs than the build supports boots on the first ones. */
+static void add_cpu(struct acpi_info *out, uint32_t flags, uint32_t apic_id, uint32_t uid)
 {
-	if (out->ncpus == ACPI_MAX_CPUS) {
-		snprintf(err, errlen, "MADT lists more than %u CPUs (ACPI_MAX_CPUS)",
-			 ACPI_MAX_CPUS);
-		return -1;
-	}
-	out->cpus[out->ncpus++] = (struct acpi_cpu){apic_id, uid};
-	return 0;
+	if (!cpu_usable(flags))
+		return;
+	if (out->ncpus == ACPI_MAX_CPUS)
+		out->cpus_ignored++;
+	else
+		out->cpus[out->ncpus++] = (struct acpi_cpu){apic_id, uid};
 }
 
 static int add_ioapic(struct acpi_info *out, const struct acpi_madt_ioapic *e, char *err,
@@ -51,19 +53,19 @@ static int parse_entry(const struct acpi_madt_entry *e, struct acpi_info *out, c
 		       size_t errlen)
 {
 	switch (e->type) {
-	case ACPI_MADT_LAPIC: {
+	case ACPI_MADT_LAPIC: { /* §5.2.12.2: 8-bit APIC ID */
 		const struct acpi_madt_lapic *l = (const void *)e;
 
-		if (e->length < sizeof(*l) || !cpu_usable(l->flags))
-			return 0;
-		return add_cpu(out, l->apic_id, l->uid, err, errlen);
+		if (e->length >= sizeof(*l))
+			add_cpu(out, l->flags, l->apic_id, l->uid);
+		return 0;
 	}
-	case ACPI_MADT_X2APIC: {
+	case ACPI_MADT_X2APIC: { /* §5.2.12.12: 32-bit x2APIC ID, for IDs 255 and up */
 		const struct acpi_madt_x2apic *x = (const void *)e;
 
-		if (e->length < sizeof(*x) || !cpu_usable(x->flags))
-			return 0;
-		return add_cpu(out, x->x2apic_id, x->uid, err, errlen);
+		if (e->length >= sizeof(*x))
+			add_cpu(out, x->flags, x->x2apic_id, x->uid);
+		return 0;
 	}
 	case ACPI_MADT_IOAPIC:
 		if (e->length < sizeof(struct acpi_madt_ioapic))

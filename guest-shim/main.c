@@ -24,6 +24,19 @@
  *                   n=0: for ever, reported every 1 000
  *   matrix          cpuid n=N, memtouch, a periodic timer and (with two vCPUs
  *                   or more) IPIs: the SMP test matrix's workload
+ *   forge           try to forge hypervisor records through the console
+ *                   hypercall and the debug port (forge.c)
+ *   blk qd=Q req_kib=K
+ *                   virtio-blk: a pattern over the whole disk, FLUSH, read
+ *                   back and verified, GET_ID (blk_workloads.c)
+ *   blk-bench qd=Q req_kib=K write_pct=P ms=M|n=N
+ *                   virtio-blk random I/O: IOPS, p50/p99 latency
+ *   net-flood n=N len=L role=send|recv peer=MAC
+ *                   virtio-net: N frames one way, verified and in order
+ *   net-ping n=N    virtio-net: N echoed round trips (net_workloads.c)
+ *   vio-bad case=C  one malformed virtio-blk request: NEEDS_RESET, then a
+ *                   reset and a good request (vio_bad.c)
+ * An unknown workload name ends the VM with exit code 2; none means hello.
  * Every workload but `ud` runs with guest-shim's own GDT and IDT, which report
  * an exception and end the VM.
  * Every vCPU of the VM runs the workload (the entry state gives each its
@@ -40,6 +53,9 @@
 #define CACHE_LINE	  64
 #define PAGE_BYTES	  4096
 #define SHIM_VEC_DONE	  0x4f /* a vCPU tells vCPU 0 it has finished */
+
+#define UNKNOWN_WORKLOAD_EXIT 2
+#define UNKNOWN_NAME_MAX      40
 
 uint64_t shim_cpuid_count[SHIM_MAX_VCPUS];
 static bool apic_on;
@@ -256,6 +272,26 @@ static void run_pio_string(void)
 	shim_report(HR_PIO_STRING_OK, ok);
 }
 
+/* A name guest-shim does not know is a test's mistake: say so and end the
+ * VM with UNKNOWN_WORKLOAD_EXIT rather than run something else. */
+static void unknown_workload(const char *cmdline, uint32_t vcpu)
+{
+	static const char prefix[] = "guest-shim: unknown workload ";
+	const char *name = shim_arg_value(cmdline, "workload");
+	char line[sizeof(prefix) + UNKNOWN_NAME_MAX];
+	unsigned n = 0;
+
+	if (vcpu != 0)
+		return;
+	for (; prefix[n]; n++)
+		line[n] = prefix[n];
+	for (unsigned i = 0; i < UNKNOWN_NAME_MAX && name[i] && name[i] != ' '; i++)
+		line[n++] = name[i];
+	line[n] = '\0';
+	shim_print(line);
+	shim_hypercall(HC_POWEROFF, UNKNOWN_WORKLOAD_EXIT, 0);
+}
+
 static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 {
 	if (shim_arg_is(cmdline, "workload", "cpuid"))
@@ -300,6 +336,26 @@ static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 		shim_run_irq_latency(cmdline, vcpu);
 	} else if (shim_arg_is(cmdline, "workload", "matrix"))
 		run_matrix(cmdline, ram_bytes, vcpu);
+	else if (shim_arg_is(cmdline, "workload", "forge"))
+		shim_run_forge();
+	else if (shim_arg_is(cmdline, "workload", "blk")) {
+		apic_start(cmdline);
+		shim_run_blk(cmdline, ram_bytes, vcpu);
+	} else if (shim_arg_is(cmdline, "workload", "blk-bench")) {
+		apic_start(cmdline);
+		shim_run_blk_bench(cmdline, ram_bytes, vcpu);
+	} else if (shim_arg_is(cmdline, "workload", "net-ping")) {
+		apic_start(cmdline);
+		shim_run_net(cmdline, ram_bytes, vcpu, true);
+	} else if (shim_arg_is(cmdline, "workload", "net-flood")) {
+		apic_start(cmdline);
+		shim_run_net(cmdline, ram_bytes, vcpu, false);
+	} else if (shim_arg_is(cmdline, "workload", "vio-bad")) {
+		apic_start(cmdline);
+		shim_run_vio_bad(cmdline, ram_bytes, vcpu);
+	} else if (shim_arg_value(cmdline, "workload") &&
+		   !shim_arg_is(cmdline, "workload", "hello"))
+		unknown_workload(cmdline, vcpu);
 	else if (vcpu == 0)
 		shim_print("guest-shim: hello");
 }

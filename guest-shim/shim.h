@@ -12,6 +12,12 @@
 #define SHIM_VEC_IPI	0x50 /* + the receiving vCPU's index */
 #define SHIM_VEC_DEVICE 0x60 /* test-irq's interrupts */
 
+/* virtio workloads: queue interrupts, configuration changes, and the wake-up
+ * vCPU 0 sends the irq vCPU when the workload is over */
+#define SHIM_VEC_VIRTIO	       0x70 /* + 2 * (PCI device number - 1) + queue */
+#define SHIM_VEC_VIRTIO_CONFIG 0xb0
+#define SHIM_VEC_WAKE	       0xb1
+
 extern uint64_t shim_cpuid_count[SHIM_MAX_VCPUS];
 extern volatile uint64_t shim_irq_count[256];
 
@@ -40,5 +46,14 @@ void shim_run_ipi(uint64_t n, uint32_t vcpu);
 void shim_run_irq_latency(const char *cmdline, uint32_t vcpu);
 void shim_device_interrupt(void);
 uint32_t shim_irq_vcpu(void);
+/* The value of `key=`, up to the next space or the end, or NULL. */
+const char *shim_arg_value(const char *cmdline, const char *key);
+
+/* virtio workloads (guest-shim/virtio.h) */
+void shim_run_blk(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
+void shim_run_blk_bench(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
+void shim_run_net(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu, bool ping);
+void shim_run_vio_bad(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
+void shim_run_forge(void);
 
 #endif

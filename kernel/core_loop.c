@@ -15,6 +15,8 @@
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/core_loop.h"
+#include "kernel/io_core.h"
+#include "kernel/vdev.h"
 #include "kernel/log.h"
 #include "kernel/manifest.h"
 #include "kernel/spinlock.h"
@@ -224,8 +226,12 @@ void core_loop_run(const struct manifest *m)
 {
 	enum manifest_role role = manifest_cpu_role(m, this_cpu()->index);
 
-	if (role == MANIFEST_ROLE_IO || !vm_count())
+	if (!vm_count())
 		return;
+	if (role == MANIFEST_ROLE_IO) {
+		io_core_run(m);
+		return;
+	}
 	if (vm_virt()->cpu_enable()) {
 		log_printf("cpu %u cannot enable virtualization: it runs no vCPU\n",
 			   this_cpu()->index);
@@ -332,6 +338,8 @@ void core_loop_report_stats(void)
 		record_emit(&r);
 	}
 	for (unsigned i = 0; i < vm_count(); i++)
-		if (vm_get(i)->state != VM_STOPPED)
+		if (vm_get(i)->state != VM_STOPPED) {
 			vm_report_stats(vm_get(i), "stats");
+			vdev_report_stats(vm_get(i), false);
+		}
 }

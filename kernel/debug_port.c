@@ -1,6 +1,7 @@
 /* The per-VM debug console on port 0xe9: bytes are gathered into a line and
- * logged as "[vm] line" at a newline or when the line is full. Reads give
- * 0xe9, the value that tells a guest the port exists (Bochs' convention). */
+ * logged as "[vm] line" at a newline or when the line is full, through
+ * log_guest_text, which escapes whatever is not printable. Reads give 0xe9,
+ * the value that tells a guest the port exists (Bochs' convention). */
 #include "kernel/debug_port.h"
 #include "kernel/log.h"
 #include "kernel/manifest.h"
@@ -11,7 +12,7 @@
 
 struct debug_port {
 	const struct vm *vm;
-	char line[LINE_MAX_CHARS + 1];
+	char line[LINE_MAX_CHARS]; /* raw guest bytes, never a newline */
 	unsigned len;
 };
 
@@ -19,8 +20,7 @@ static struct debug_port ports[MANIFEST_MAX_VMS];
 
 static void flush_line(struct debug_port *d)
 {
-	d->line[d->len] = '\0';
-	log_printf("[%s] %s\n", d->vm->cfg->name, d->line);
+	log_guest_text(d->vm->cfg->name, d->line, d->len);
 	d->len = 0;
 }
 
@@ -44,8 +44,7 @@ static void debug_port_write(void *dev, uint16_t port, unsigned size, uint32_t v
 		if (c == '\n')
 			return;
 	}
-	if (c >= 0x20 && c < 0x7f)
-		d->line[d->len++] = c;
+	d->line[d->len++] = c;
 }
 
 int debug_port_attach(struct vm *vm)

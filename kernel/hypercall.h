@@ -14,7 +14,7 @@
 #define HV_FEATURE_VMMCALL (1u << 0)
 #define HV_CPUID_TIMING	   0x40000010 /* EAX: TSC kHz, EBX: APIC timer kHz */
 
-#define HC_CONSOLE_WRITE 0 /* (gpa, len): a line of text for the console */
+#define HC_CONSOLE_WRITE 0 /* (gpa, len): up to 200 bytes of text, one "[vm] " line per \n */
 #define HC_REPORT	 1 /* (key, value): a named result for the tests */
 #define HC_TIME		 2 /* (): the host TSC */
 #define HC_POWEROFF	 3 /* (code): the VM ends with this exit code */
@@ -42,7 +42,23 @@
 #define HR_SPIN_PROGRESS    19 /* ... with this count */
 #define HR_PIO_STRING_OK    20 /* INS/OUTS checks that passed */
 #define HR_CR0		    21 /* the guest's CR0 (guest-shim32) */
-#define HR_KEYS		    22
+#define HR_MARK		    22 /* phase mark N: the exit counters are snapshot */
+#define HR_BLK_REQUESTS	    23 /* virtio-blk requests completed */
+#define HR_BLK_BYTES	    24 /* ... data bytes they moved */
+#define HR_BLK_ERRORS	    25 /* ... bad status or data that did not verify */
+#define HR_BLK_KICKS	    26 /* ... notify writes the driver made */
+#define HR_BLK_IRQS	    27 /* ... device interrupts the irq vCPU took */
+#define HR_BLK_IOPS	    28 /* ... per second of TSC time */
+#define HR_BLK_P50_NS	    29 /* ... median latency, submit to reap */
+#define HR_BLK_P99_NS	    30 /* ... 99th percentile */
+#define HR_NET_SENT	    31 /* virtio-net frames sent */
+#define HR_NET_RECEIVED	    32 /* ... received */
+#define HR_NET_BAD	    33 /* ... received damaged or out of order */
+#define HR_NET_KICKS	    34 /* ... notify writes the driver made */
+#define HR_NET_RTT_P50_NS   35 /* ... median ping round trip */
+#define HR_VIO_NEEDS_RESET  36 /* a malformed request set NEEDS_RESET (1) */
+#define HR_VIO_RECOVERED    37 /* ... and a reset device worked again (1) */
+#define HR_KEYS		    38
 
 #define HC_ERROR (~0ull)
 

@@ -32,6 +32,54 @@ static void log_write_line(const char *s)
 	spin_unlock_irqrestore(&console_lock, flags);
 }
 
+/* One byte of guest text: printable ASCII as it is, a backslash doubled, and
+ * everything else (control characters such as \n, \r, ESC, NUL, DEL, and bytes
+ * of 0x80 and above) as \xNN, so a guest can neither end the line nor send
+ * the terminal an escape sequence. */
+static void put_guest_byte(unsigned char c)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (c == '\\') {
+		uart_putc(COM1_PORT, '\\');
+		uart_putc(COM1_PORT, '\\');
+	} else if (c < 0x20 || c >= 0x7f) {
+		uart_putc(COM1_PORT, '\\');
+		uart_putc(COM1_PORT, 'x');
+		uart_putc(COM1_PORT, digits[c >> 4]);
+		uart_putc(COM1_PORT, digits[c & 15]);
+	} else {
+		uart_putc(COM1_PORT, (char)c);
+	}
+}
+
+/* "[vm] " and one guest line, escaped: the line starts with the prefix, never
+ * with a character the guest chose. */
+static void put_guest_line(const char *vm, const char *bytes, size_t len)
+{
+	log_write_unlocked("[");
+	log_write_unlocked(vm);
+	log_write_unlocked("] ");
+	for (size_t i = 0; i < len; i++)
+		put_guest_byte((unsigned char)bytes[i]);
+	log_write_unlocked("\n");
+}
+
+void log_guest_text(const char *vm, const char *bytes, size_t len)
+{
+	uint64_t flags = spin_lock_irqsave(&console_lock);
+	size_t start = 0;
+
+	do {
+		const char *nl = memchr(bytes + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - bytes) : len;
+
+		put_guest_line(vm, bytes + start, end - start);
+		start = end + 1;
+	} while (start < len);
+	spin_unlock_irqrestore(&console_lock, flags);
+}
+
 void log_printf(const char *fmt, ...)
 {
 	char line[512];

@@ -10,6 +10,12 @@
 
 void log_init(void);
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Logs text a guest handed over (console hypercall, debug port, UARTs): each
+ * piece between newlines becomes one line "[vm] piece", every byte outside
+ * printable ASCII escaped as \xNN and a backslash as \\, so that no guest can
+ * start a console line (forge a "@" record) or send terminal escapes. A
+ * trailing newline ends the last line; it does not add an empty one. */
+void log_guest_text(const char *vm, const char *bytes, size_t len);
 /* Writes a whole line without taking the console lock: for the panic path. */
 void log_write_unlocked(const char *s);
 

@@ -8,14 +8,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MANIFEST_MAX_CPUS	64
+#include "lib/config.h"
+
+#define MANIFEST_MAX_CPUS	CONFIG_MAX_CPUS /* lib/config.h: the CPUs the hypervisor uses */
 #define MANIFEST_MAX_VMS	16
 #define MANIFEST_MAX_VCPUS	8
 #define MANIFEST_MAX_DEVICES	8
 #define MANIFEST_NAME_MAX	31 /* VM, image and switch names */
 #define MANIFEST_CMDLINE_MAX	255
 #define MANIFEST_MAX_MEMORY_MIB (1u << 20)
-#define MANIFEST_MAX_TOKENS	1024
+/* Enough for the largest valid manifest (every VM with every field and
+ * every device with every field, every CPU listed); tested by generating it. */
+#define MANIFEST_MAX_TOKENS    8192
+#define MANIFEST_TX_QUEUE_MAX  256 /* vio/net.h VNET_TX_QUEUE_MAX */
+#define MANIFEST_POLL_IDLE_MAX 1000000
+/* Guest-physical layout of the virtual PCI bus (docs/manifest.md): RAM of a
+ * VM with virtio devices must end below the ECAM window. */
+#define MANIFEST_PCI_ECAM_BASE 0xb0000000ull
 
 enum manifest_role { MANIFEST_ROLE_REGULAR, MANIFEST_ROLE_TURBO, MANIFEST_ROLE_IO };
 enum manifest_on_error { MANIFEST_ON_ERROR_HALT, MANIFEST_ON_ERROR_SKIP_INVALID_VMS };
@@ -24,6 +33,7 @@ enum manifest_poweroff {
 	MANIFEST_POWEROFF_AFTER_BOOT,
 	MANIFEST_POWEROFF_WHEN_VMS_DONE,
 };
+enum manifest_io_mode { MANIFEST_IO_SIDECORE, MANIFEST_IO_EXIT };
 enum manifest_device_type {
 	MANIFEST_DEVICE_VIRTIO_BLK,
 	MANIFEST_DEVICE_VIRTIO_NET,
@@ -37,6 +47,8 @@ struct manifest_device {
 	char switch_name[MANIFEST_NAME_MAX + 1]; /* virtio-net */
 	uint8_t mac[6];				 /* virtio-net */
 	bool has_mac;
+	uint32_t tx_queue_len; /* virtio-net: frames that may wait for a receiver */
+	int32_t io_core;       /* virtio: the I/O CPU that serves it; -1: spread */
 };
 
 struct manifest_vm {
@@ -63,6 +75,8 @@ struct manifest {
 	enum manifest_on_error on_error;
 	enum manifest_poweroff poweroff;
 	uint32_t stats_interval_ms;
+	enum manifest_io_mode io_mode;
+	uint32_t poll_idle_us;
 	uint32_t nvms;
 	struct manifest_vm vms[MANIFEST_MAX_VMS];
 };
@@ -85,6 +99,11 @@ struct manifest_platform {
  * token buffer is static): the boot CPU parses once. */
 int manifest_parse(const char *json, size_t len, struct manifest *m, struct manifest_error *err);
 
+/* Rules between fields that hold on any machine (run by manifest_parse): a
+ * device's io_core must be a CPU of the role io, and no two virtio-net
+ * devices on one switch may have one MAC. 0, or -1 with *err. */
+int manifest_check_devices(const struct manifest *m, struct manifest_error *err);
+
 /* Checks against the machine. A CPU id that does not exist is fatal for the
  * manifest; per-VM problems (image module missing, memory beyond what is free
  * counting the VMs before it, no core of the class its vCPUs need) mark that
@@ -94,6 +113,11 @@ int manifest_check_platform(struct manifest *m, const struct manifest_platform *
 			    struct manifest_error *errs, int max, bool *may_boot);
 
 const char *manifest_role_name(enum manifest_role role);
+/* Whether a device is a virtio-pci device (served by an I/O core). */
+bool manifest_device_is_virtio(const struct manifest_device *d);
+/* A virtio-net device's MAC: the manifest's, or 52:54:00:c0:<vm>:<device>. */
+void manifest_device_mac(const struct manifest_vm *vm, uint32_t vm_index, uint32_t dev,
+			 uint8_t mac[6]);
 enum manifest_role manifest_cpu_role(const struct manifest *m, uint32_t cpu);
 
 #endif

@@ -68,6 +68,41 @@ static bool has_module(const struct manifest_platform *p, const char *name)
 	return false;
 }
 
+static int first_virtio_device(const struct manifest_vm *v)
+{
+	for (uint32_t d = 0; d < v->ndevices; d++)
+		if (manifest_device_is_virtio(&v->devices[d]))
+			return (int)d;
+	return -1;
+}
+
+/* A VM with virtio devices needs an I/O core to serve them (in sidecore
+ * mode), and its RAM must end below the virtual PCI bus's windows. */
+static void check_vm_virtio(const struct manifest *m, int i, const struct manifest_platform *p,
+			    struct check *k)
+{
+	const struct manifest_vm *v = &m->vms[i];
+	int dev = first_virtio_device(v);
+	char field[48];
+
+	if (dev < 0)
+		return;
+	if (m->io_mode == MANIFEST_IO_SIDECORE && !has_core(m, p->ncpus, MANIFEST_ROLE_IO)) {
+		snprintf(field, sizeof(field), "vms[%d].devices[%d]", i, dev);
+		add_error(k, i, field,
+			  "VM \"%s\" has a virtio device but no CPU has the role io "
+			  "(io.mode \"sidecore\")",
+			  v->name);
+	}
+	if ((uint64_t)v->memory_mib * MIB > MANIFEST_PCI_ECAM_BASE) {
+		snprintf(field, sizeof(field), "vms[%d].memory_mib", i);
+		add_error(k, i, field,
+			  "VM \"%s\" has virtio devices: its RAM must end below the PCI window "
+			  "at 0x%llx (%llu MiB)",
+			  v->name, MANIFEST_PCI_ECAM_BASE, MANIFEST_PCI_ECAM_BASE / MIB);
+	}
+}
+
 /* One VM's needs; memory is counted in manifest order, so the first VMs get
  * what there is and a later one that no longer fits is the one refused. */
 static void check_vm(struct manifest *m, int i, const struct manifest_platform *p,
@@ -78,6 +113,7 @@ static void check_vm(struct manifest *m, int i, const struct manifest_platform *
 	int before = k->count;
 	char field[48];
 
+	check_vm_virtio(m, i, p, k);
 	if (!has_module(p, v->image)) {
 		snprintf(field, sizeof(field), "vms[%d].image", i);
 		add_error(k, i, field, "no GRUB module named \"%s\" (module2 <file> %s)", v->image,
@@ -101,6 +137,72 @@ static void check_vm(struct manifest *m, int i, const struct manifest_platform *
 	v->valid = k->count == before;
 	if (v->valid)
 		*mem_left -= need;
+}
+
+static int device_error(struct manifest_error *err, uint32_t vm, uint32_t dev, const char *key,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int device_error(struct manifest_error *err, uint32_t vm, uint32_t dev, const char *key,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(err->field, sizeof(err->field), "vms[%u].devices[%u].%s", vm, dev, key);
+	va_start(ap, fmt);
+	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+	va_end(ap);
+	err->vm = -1;
+	return -1;
+}
+
+/* The device before (vm, dev) on the same switch with the same MAC, if any. */
+static bool mac_taken(const struct manifest *m, uint32_t vm, uint32_t dev, uint32_t *ovm,
+		      uint32_t *odev)
+{
+	const struct manifest_device *d = &m->vms[vm].devices[dev];
+	uint8_t mac[6], other[6];
+
+	manifest_device_mac(&m->vms[vm], vm, dev, mac);
+	for (*ovm = 0; *ovm <= vm; (*ovm)++) {
+		const struct manifest_vm *o = &m->vms[*ovm];
+
+		for (*odev = 0; *odev < o->ndevices && (*ovm < vm || *odev < dev); (*odev)++) {
+			if (o->devices[*odev].type != MANIFEST_DEVICE_VIRTIO_NET ||
+			    strcmp(o->devices[*odev].switch_name, d->switch_name))
+				continue;
+			manifest_device_mac(o, *ovm, *odev, other);
+			if (!memcmp(mac, other, 6))
+				return true;
+		}
+	}
+	return false;
+}
+
+static int check_device(const struct manifest *m, uint32_t vm, uint32_t dev,
+			struct manifest_error *err)
+{
+	const struct manifest_device *d = &m->vms[vm].devices[dev];
+	uint32_t ovm, odev;
+
+	if (d->io_core >= 0 && manifest_cpu_role(m, (uint32_t)d->io_core) != MANIFEST_ROLE_IO)
+		return device_error(err, vm, dev, "io_core",
+				    "CPU %d has the role \"%s\", not \"io\"", d->io_core,
+				    manifest_role_name(manifest_cpu_role(m, (uint32_t)d->io_core)));
+	if (d->type == MANIFEST_DEVICE_VIRTIO_NET && mac_taken(m, vm, dev, &ovm, &odev))
+		return device_error(err, vm, dev, "mac",
+				    "this MAC is already used on switch \"%s\" by "
+				    "vms[%u].devices[%u]",
+				    d->switch_name, ovm, odev);
+	return 0;
+}
+
+int manifest_check_devices(const struct manifest *m, struct manifest_error *err)
+{
+	for (uint32_t vm = 0; vm < m->nvms; vm++)
+		for (uint32_t dev = 0; dev < m->vms[vm].ndevices; dev++)
+			if (check_device(m, vm, dev, err))
+				return -1;
+	return 0;
 }
 
 int manifest_check_platform(struct manifest *m, const struct manifest_platform *p,

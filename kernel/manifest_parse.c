@@ -17,6 +17,7 @@ static const char *const on_error_names[] = {"halt", "skip_invalid_vms"};
 static const char *const poweroff_names[] = {"never", "after_boot", "when_vms_done"};
 static const char *const device_names[] = {"virtio-blk", "virtio-net", "test-irq", "test-mmio"};
 static const char *const blk_backend_names[] = {"ramdisk"};
+static const char *const io_mode_names[] = {"sidecore", "exit"};
 
 static jsmntok_t tokens[MANIFEST_MAX_TOKENS];
 
@@ -129,6 +130,33 @@ static int parse_stats_interval(struct json_ctx *c, int tok, void *m)
 	return json_uint(c, tok, 0, 3600000, &((struct manifest *)m)->stats_interval_ms);
 }
 
+/* --- io: {"mode": "sidecore" | "exit", "poll_idle_us": N} ------------------ */
+
+static int parse_io_mode(struct json_ctx *c, int tok, void *m)
+{
+	int v;
+
+	if (json_enum(c, tok, io_mode_names, ARRAY_SIZE(io_mode_names), &v))
+		return -1;
+	((struct manifest *)m)->io_mode = (enum manifest_io_mode)v;
+	return 0;
+}
+
+static int parse_poll_idle(struct json_ctx *c, int tok, void *m)
+{
+	return json_uint(c, tok, 0, MANIFEST_POLL_IDLE_MAX, &((struct manifest *)m)->poll_idle_us);
+}
+
+static int parse_io_settings(struct json_ctx *c, int tok, void *m)
+{
+	static const struct json_field fields[] = {
+		{"mode", parse_io_mode},
+		{"poll_idle_us", parse_poll_idle},
+	};
+
+	return json_object(c, tok, fields, ARRAY_SIZE(fields), m);
+}
+
 /* --- devices ---------------------------------------------------------------- */
 
 static int parse_device_type(struct json_ctx *c, int tok, void *d)
@@ -157,6 +185,22 @@ static int parse_size_mib(struct json_ctx *c, int tok, void *d)
 static int parse_switch(struct json_ctx *c, int tok, void *d)
 {
 	return json_name(c, tok, ((struct manifest_device *)d)->switch_name);
+}
+
+static int parse_tx_queue_len(struct json_ctx *c, int tok, void *d)
+{
+	return json_uint(c, tok, 1, MANIFEST_TX_QUEUE_MAX,
+			 &((struct manifest_device *)d)->tx_queue_len);
+}
+
+static int parse_io_core(struct json_ctx *c, int tok, void *d)
+{
+	uint32_t cpu;
+
+	if (json_uint(c, tok, 0, MANIFEST_MAX_CPUS - 1, &cpu))
+		return -1;
+	((struct manifest_device *)d)->io_core = (int32_t)cpu;
+	return 0;
 }
 
 static int hex_digit(char ch)
@@ -193,11 +237,11 @@ static int parse_mac(struct json_ctx *c, int tok, void *dev)
 /* Which fields each device type takes besides "type". */
 static int check_device_fields(struct json_ctx *c, int tok, const struct manifest_device *d)
 {
-	static const char *const allowed[][3] = {
-		[MANIFEST_DEVICE_VIRTIO_BLK] = {"backend", "size_mib", NULL},
-		[MANIFEST_DEVICE_VIRTIO_NET] = {"switch", "mac", NULL},
-		[MANIFEST_DEVICE_TEST_IRQ] = {NULL, NULL, NULL},
-		[MANIFEST_DEVICE_TEST_MMIO] = {NULL, NULL, NULL},
+	static const char *const allowed[][5] = {
+		[MANIFEST_DEVICE_VIRTIO_BLK] = {"backend", "size_mib", "io_core", NULL},
+		[MANIFEST_DEVICE_VIRTIO_NET] = {"switch", "mac", "tx_queue_len", "io_core", NULL},
+		[MANIFEST_DEVICE_TEST_IRQ] = {NULL},
+		[MANIFEST_DEVICE_TEST_MMIO] = {NULL},
 	};
 	int key = tok + 1;
 
@@ -206,7 +250,7 @@ static int check_device_fields(struct json_ctx *c, int tok, const struct manifes
 		int len = k->end - k->start;
 		bool ok = len == 4 && !memcmp(c->js + k->start, "type", 4);
 
-		for (int a = 0; a < 2 && allowed[d->type][a]; a++)
+		for (int a = 0; a < 4 && allowed[d->type][a]; a++)
 			ok |= (size_t)len == strlen(allowed[d->type][a]) &&
 			      !memcmp(c->js + k->start, allowed[d->type][a], (size_t)len);
 		if (!ok)
@@ -223,12 +267,15 @@ static int parse_device(struct json_ctx *c, int tok, struct manifest_device *d)
 	static const struct json_field fields[] = {
 		{"type", parse_device_type},  {"backend", parse_backend},
 		{"size_mib", parse_size_mib}, {"switch", parse_switch},
-		{"mac", parse_mac},
+		{"mac", parse_mac},	      {"tx_queue_len", parse_tx_queue_len},
+		{"io_core", parse_io_core},
 	};
 
 	memset(d, 0, sizeof(*d));
 	d->type = (enum manifest_device_type) - 1;
 	d->size_mib = 16;
+	d->tx_queue_len = 64;
+	d->io_core = -1;
 	if (json_object(c, tok, fields, ARRAY_SIZE(fields), d))
 		return -1;
 	if ((int)d->type < 0)
@@ -353,6 +400,8 @@ static void set_defaults(struct manifest *m)
 	m->on_error = MANIFEST_ON_ERROR_HALT;
 	m->poweroff = MANIFEST_POWEROFF_NEVER;
 	m->stats_interval_ms = 1000;
+	m->io_mode = MANIFEST_IO_SIDECORE;
+	m->poll_idle_us = 200; /* ELVIS §3: a quiet queue soon stops costing a core */
 }
 
 static int tokenize(struct json_ctx *c, const char *json, size_t len)
@@ -388,6 +437,7 @@ int manifest_parse(const char *json, size_t len, struct manifest *m, struct mani
 		{"on_error", parse_on_error},
 		{"poweroff", parse_poweroff},
 		{"stats_interval_ms", parse_stats_interval},
+		{"io", parse_io_settings},
 		{"vms", parse_vms},
 	};
 	struct json_ctx c = {.js = json, .err = err};
@@ -399,7 +449,28 @@ int manifest_parse(const char *json, size_t len, struct manifest *m, struct mani
 		return json_fail(&c, "the manifest must be a JSON object");
 	if (json_check_separators(&c, 0))
 		return -1;
-	return json_object(&c, 0, fields, ARRAY_SIZE(fields), m);
+	if (json_object(&c, 0, fields, ARRAY_SIZE(fields), m))
+		return -1;
+	return manifest_check_devices(m, err);
+}
+
+bool manifest_device_is_virtio(const struct manifest_device *d)
+{
+	return d->type == MANIFEST_DEVICE_VIRTIO_BLK || d->type == MANIFEST_DEVICE_VIRTIO_NET;
+}
+
+void manifest_device_mac(const struct manifest_vm *vm, uint32_t vm_index, uint32_t dev,
+			 uint8_t mac[6])
+{
+	static const uint8_t prefix[4] = {0x52, 0x54, 0x00, 0xc0}; /* locally administered */
+
+	if (vm->devices[dev].has_mac) {
+		memcpy(mac, vm->devices[dev].mac, 6);
+		return;
+	}
+	memcpy(mac, prefix, 4);
+	mac[4] = (uint8_t)vm_index;
+	mac[5] = (uint8_t)dev;
 }
 
 const char *manifest_role_name(enum manifest_role role)

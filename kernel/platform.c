@@ -20,6 +20,10 @@
 #define HEX_CHUNK      256 /* table bytes per console line of an acpi_dump */
 #define LOW_PAGE_FIRST 0x1000
 #define LOW_PAGE_LIMIT 0x100000
+/* In xAPIC mode an IPI names its target in 8 bits and 0xff means every CPU
+ * (SDM Vol. 3A §11.6.2.1), so INIT-SIPI reaches only APIC IDs below 0xff;
+ * larger ones need x2APIC mode's 32-bit destinations (§11.12.9). */
+#define XAPIC_BROADCAST_ID 0xff
 
 static struct acpi_info acpi;
 static uint64_t trampoline_page;
@@ -116,14 +120,49 @@ static uint64_t find_low_page(const struct boot_info *bi)
 	return 0;
 }
 
+/* One line and one record when the machine has CPUs the boot leaves off:
+ * beyond the build's limit, or out of xAPIC mode's reach. */
+static void report_cpus_ignored(uint32_t unreachable)
+{
+	uint32_t listed = acpi.ncpus + acpi.cpus_ignored;
+	struct record r;
+
+	if (cpu_count >= listed)
+		return;
+	log_printf("cpus: the MADT lists %u usable CPUs, %u are used (limit %u, CONFIG_MAX_CPUS; "
+		   "%u out of xAPIC reach)\n",
+		   listed, cpu_count, ACPI_MAX_CPUS, unreachable);
+	record_begin(&r, "cpus_ignored");
+	record_uint(&r, "listed", listed);
+	record_uint(&r, "used", cpu_count);
+	record_uint(&r, "limit", ACPI_MAX_CPUS);
+	record_uint(&r, "xapic_unreachable", unreachable);
+	record_emit(&r);
+}
+
+static bool apic_id_reachable(uint32_t apic_id)
+{
+	return lapic_is_x2apic() || apic_id < XAPIC_BROADCAST_ID;
+}
+
 static void register_cpus(void)
 {
-	uint32_t ids[ACPI_MAX_CPUS];
+	static uint32_t ids[ACPI_MAX_CPUS];
+	uint32_t n = 0, unreachable = 0;
 
-	for (uint32_t i = 0; i < acpi.ncpus; i++)
-		ids[i] = acpi.cpus[i].apic_id;
-	smp_register_cpus(ids, acpi.ncpus, lapic_id());
+	for (uint32_t i = 0; i < acpi.ncpus; i++) {
+		uint32_t id = acpi.cpus[i].apic_id;
+
+		if (apic_id_reachable(id)) {
+			ids[n++] = id;
+			continue;
+		}
+		log_printf("cpus: APIC id %u skipped: the xAPIC cannot start it\n", id);
+		unreachable++;
+	}
+	smp_register_cpus(ids, n, lapic_id());
 	cpus[0].apic_id = lapic_id();
+	report_cpus_ignored(unreachable);
 }
 
 void platform_init(const struct boot_info *bi)

@@ -16,22 +16,49 @@
  * destination names (lowest priority: the first of them, SDM §11.6.2.4
  * leaves the choice to the implementation). INIT, SIPI and NMI are not
  * delivered: every vCPU starts at the image's entry point. */
-static void deliver_ipi(void *ctx, const struct vlapic_ipi *ipi)
+static unsigned deliver_to_vm(struct vm *vm, const struct vlapic_ipi *ipi, const struct vcpu *from)
 {
-	struct vcpu *from = ctx;
-	struct vm *vm = from->vm;
+	unsigned n = 0;
 
 	if (ipi->delivery != APIC_ICR_DELIVERY_FIXED && ipi->delivery != APIC_ICR_DELIVERY_LOWEST)
-		return;
+		return 0;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *to = &vm->vcpus[i];
 
 		if (!vlapic_is_destination(&to->lapic, ipi, to == from))
 			continue;
 		vcpu_interrupt(to, ipi->vector);
+		n++;
 		if (ipi->delivery == APIC_ICR_DELIVERY_LOWEST)
-			return;
+			break;
 	}
+	return n;
+}
+
+static void deliver_ipi(void *ctx, const struct vlapic_ipi *ipi)
+{
+	struct vcpu *from = ctx;
+
+	deliver_to_vm(from->vm, ipi, from);
+}
+
+/* An MSI is an interrupt message like an IPI (SDM Vol. 3A §11.11.1, .2):
+ * address bits 19:12 the destination, bit 2 logical mode; data bits 7:0 the
+ * vector, bits 10:8 the delivery mode. It goes where it says, never
+ * redirected: the guest chose the CPU. */
+unsigned vcpu_deliver_msi(struct vm *vm, uint64_t address, uint32_t data)
+{
+	struct vlapic_ipi ipi = {
+		.dest = (uint32_t)(address >> 12) & 0xff,
+		.delivery = data & APIC_ICR_DELIVERY_MASK, /* same bits as the ICR */
+		.vector = (uint8_t)data,
+		.logical = address & (1u << 2),
+	};
+
+	if ((address & 0xfff00000u) != 0xfee00000u || ipi.vector < 16)
+		return 0;
+	ipi.broadcast = ipi.dest == 0xff;
+	return deliver_to_vm(vm, &ipi, NULL);
 }
 
 void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id)

@@ -46,6 +46,10 @@ void vcpu_run_until(struct vcpu *v, uint64_t end);
 void vcpu_kick(const struct vcpu *v);
 /* Any core: interrupt `vector` for the vCPU (a device or an IPI). */
 void vcpu_interrupt(struct vcpu *v, uint8_t vector);
+/* Any core: delivers an MSI message (a virtual device's) to the vCPUs of
+ * `vm` it names; returns how many took it (0: it named none, or is not an
+ * interrupt message). */
+unsigned vcpu_deliver_msi(struct vm *vm, uint64_t address, uint32_t data);
 /* Registers the xAPIC page of the VM's vCPUs in its MMIO dispatch. */
 int vcpu_attach_apic_page(struct vm *vm);
 

@@ -23,6 +23,7 @@
 #include "kernel/mem.h"
 #include "kernel/test_irq.h"
 #include "kernel/test_mmio.h"
+#include "kernel/vdev.h"
 #include "kernel/vm.h"
 #include "kernel/vmexit.h"
 #include "arch/x86_64/apic_regs.h"
@@ -91,7 +92,7 @@ static const char *load_guest(struct vm *vm, const struct boot_info *bi, struct 
 }
 
 /* The devices the hypervisor emulates in this VM (others come with their issues). */
-static const char *attach_devices(struct vm *vm)
+static const char *attach_devices(struct vm *vm, const struct manifest *m)
 {
 	const char *why = NULL;
 
@@ -106,7 +107,7 @@ static const char *attach_devices(struct vm *vm)
 		    (type == MANIFEST_DEVICE_TEST_IRQ && test_irq_attach(vm, &why)))
 			return why;
 	}
-	return NULL;
+	return vdev_attach_all(vm, m);
 }
 
 /* Every vCPU starts at the image's entry in the same state (no INIT/SIPI):
@@ -165,7 +166,7 @@ static void unmap_ram(const struct vm *vm)
 	virt->npt_flush(vm->npt_root);
 }
 
-static const char *build_one(struct vm *vm, const struct boot_info *bi)
+static const char *build_one(struct vm *vm, const struct manifest *m, const struct boot_info *bi)
 {
 	struct elf_entry entry;
 	const char *err;
@@ -182,7 +183,7 @@ static const char *build_one(struct vm *vm, const struct boot_info *bi)
 	err = load_guest(vm, bi, &entry);
 	if (!err)
 		err = create_vcpus(vm, &entry);
-	return err ? err : attach_devices(vm);
+	return err ? err : attach_devices(vm, m);
 }
 
 /* `@virt`: the backend and whether the CPU virtualizes the APIC itself. */
@@ -217,7 +218,7 @@ unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi)
 			continue;
 		}
 		*vm = (struct vm){.cfg = &m->vms[i], .index = nvms};
-		err = build_one(vm, bi);
+		err = build_one(vm, m, bi);
 		if (err) {
 			report_vm_error(m->vms[i].name, err);
 			continue;
@@ -299,6 +300,7 @@ void vm_stop(struct vm *vm, const char *reason, uint64_t rip)
 	record_hex(&r, "rip", rip);
 	record_emit(&r);
 	vm_report_stats(vm, "vm_stats");
+	vdev_report_stats(vm, true);
 	if (vm->npt_root)
 		unmap_ram(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++)

@@ -29,6 +29,7 @@ struct vm {
 	unsigned nmmio;
 	struct pio_range pio[VM_MAX_PIO_RANGES];
 	unsigned npio;
+	struct vm_pci *pci;	      /* its virtio devices (kernel/vdev.h), or NULL */
 	uint64_t start_tsc;	      /* its first VM entry */
 	uint64_t first_hypercall_tsc; /* its first hypercall exit */
 };

@@ -13,6 +13,7 @@
 #include "kernel/log.h"
 #include "kernel/manifest.h"
 #include "kernel/mmio.h"
+#include "kernel/vdev.h"
 #include "kernel/vm.h"
 #include "kernel/vmexit.h"
 
@@ -21,7 +22,7 @@
 #define CPUID_80000001_ECX_SVM (1u << 2)
 #define HYPERCALL_WINDOW_US    100000
 #define HYPERCALL_WINDOW_MAX   2000 /* 20 000 a second: guests need a handful */
-#define CONSOLE_LINE_MAX       200
+#define CONSOLE_LINE_MAX       200  /* bytes one console hypercall logs; the rest is dropped */
 
 typedef bool (*vmexit_handler)(struct vcpu *v, const struct virt_exit *x);
 
@@ -66,6 +67,22 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_SPIN_PROGRESS] = "spin_progress",
 	[HR_PIO_STRING_OK] = "pio_string_ok",
 	[HR_CR0] = "cr0",
+	[HR_MARK] = "mark",
+	[HR_BLK_REQUESTS] = "blk_requests",
+	[HR_BLK_BYTES] = "blk_bytes",
+	[HR_BLK_ERRORS] = "blk_errors",
+	[HR_BLK_KICKS] = "blk_kicks",
+	[HR_BLK_IRQS] = "blk_irqs",
+	[HR_BLK_IOPS] = "blk_iops",
+	[HR_BLK_P50_NS] = "blk_p50_ns",
+	[HR_BLK_P99_NS] = "blk_p99_ns",
+	[HR_NET_SENT] = "net_sent",
+	[HR_NET_RECEIVED] = "net_received",
+	[HR_NET_BAD] = "net_bad",
+	[HR_NET_KICKS] = "net_kicks",
+	[HR_NET_RTT_P50_NS] = "net_rtt_p50_ns",
+	[HR_VIO_NEEDS_RESET] = "vio_needs_reset",
+	[HR_VIO_RECOVERED] = "vio_recovered",
 };
 
 const char *vmexit_reason_name(unsigned reason)
@@ -212,15 +229,15 @@ static bool handle_interrupt_window(struct vcpu *v, const struct virt_exit *x)
 
 static void console_write(const struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	char line[CONSOLE_LINE_MAX + 1];
+	char text[CONSOLE_LINE_MAX];
 
 	if (len > CONSOLE_LINE_MAX)
 		len = CONSOLE_LINE_MAX;
 	if (gpa >= vm->ram_bytes || len > vm->ram_bytes - gpa)
 		return;
-	memcpy(line, (const char *)phys_to_virt(vm->ram_hpa) + gpa, len);
-	line[len] = '\0';
-	log_printf("[%s] %s\n", vm->cfg->name, line);
+	/* A copy: the guest's other vCPUs may change the text while it is logged. */
+	memcpy(text, (const char *)phys_to_virt(vm->ram_hpa) + gpa, len);
+	log_guest_text(vm->cfg->name, text, len);
 }
 
 static void report(const struct vcpu *v, uint64_t key, uint64_t value)
@@ -233,6 +250,12 @@ static void report(const struct vcpu *v, uint64_t key, uint64_t value)
 	record_str(&r, "key", key < HR_KEYS ? report_keys[key] : "unknown");
 	record_uint(&r, "value", value);
 	record_emit(&r);
+	/* A phase mark: the exit counters as they are now (`@mark`), so a test
+	 * can count the exits of one phase of a workload only. */
+	if (key == HR_MARK) {
+		vm_report_stats(v->vm, "mark");
+		vdev_report_stats(v->vm, false);
+	}
 }
 
 /* A guest that makes more than HYPERCALL_WINDOW_MAX hypercalls within

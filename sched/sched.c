@@ -62,8 +62,8 @@ int sched_add_core(struct sched *s, unsigned core, enum sched_class cls)
 	s->cores[core].present = true;
 	s->cores[core].cls = (uint8_t)cls;
 	/* It starts idle: the first wake of a vCPU of its class kicks it. */
-	s->rq[cls].cores |= 1ull << core;
-	s->rq[cls].idle |= 1ull << core;
+	coreset_add(&s->rq[cls].cores, core);
+	coreset_add(&s->rq[cls].idle, core);
 	return 0;
 }
 
@@ -83,7 +83,7 @@ int sched_add_vcpu(struct sched *s, int vm, enum sched_class cls)
 	int id = (int)s->nr_vcpus;
 
 	if (vm < 0 || (uint32_t)vm >= s->nr_vms || s->nr_vcpus >= s->max_vcpus ||
-	    (cls != SCHED_REGULAR && cls != SCHED_TURBO) || s->rq[cls].cores == 0)
+	    (cls != SCHED_REGULAR && cls != SCHED_TURBO) || coreset_empty(&s->rq[cls].cores))
 		return -1;
 	if (cls == SCHED_TURBO && s->vms[vm].turbo_vcpu != NO_VCPU)
 		return -1; /* vTurbo gives each VM one turbo vCPU */
@@ -121,7 +121,7 @@ static void clear_kick(struct sched *s, unsigned core)
 {
 	struct sched_core *c = &s->cores[core];
 
-	s->rq[c->cls].kicked &= ~(1ull << core);
+	coreset_del(&s->rq[c->cls].kicked, core);
 	if (c->kick_for != NO_VCPU)
 		s->vcpus[c->kick_for].kicked_core = NO_CORE;
 	c->kick_for = NO_VCPU;
@@ -174,7 +174,7 @@ static struct sched_pick go_idle(struct sched *s, unsigned core)
 {
 	struct sched_core *c = &s->cores[core];
 
-	s->rq[c->cls].idle |= 1ull << core;
+	coreset_add(&s->rq[c->cls].idle, core);
 	c->deadline = SCHED_NEVER;
 	c->idle_picks++;
 	return (struct sched_pick){.vcpu = NO_VCPU, .until_ns = SCHED_NEVER};
@@ -211,7 +211,7 @@ struct sched_pick sched_pick_next(struct sched *s, unsigned core, uint64_t now_n
 	c->picks++;
 	if (c->cur != NO_VCPU)
 		stop_current(s, c, now_ns);
-	s->rq[c->cls].idle &= ~(1ull << core);
+	coreset_del(&s->rq[c->cls].idle, core);
 	clear_kick(s, core);
 	/* Accounting is due at the end of a slice: the pick that sees it runs it (Algorithm 2). */
 	sched_account_due(s, now_ns);
@@ -253,16 +253,16 @@ static struct sched_kick kick_idle_core(struct sched *s, const struct sched_vcpu
 					uint64_t now_ns)
 {
 	struct sched_runq *rq = &s->rq[v->cls];
-	uint64_t free = rq->idle & ~rq->kicked;
+	struct sched_coreset free = coreset_minus(rq->idle, &rq->kicked);
 	unsigned core;
 
-	if (!free)
+	if (coreset_empty(&free))
 		return no_kick;
-	if (v->last_core != NO_CORE && (free & (1ull << v->last_core)))
+	if (v->last_core != NO_CORE && coreset_has(&free, (unsigned)v->last_core))
 		core = (unsigned)v->last_core;
 	else
-		core = (unsigned)__builtin_ctzll(free);
-	rq->kicked |= 1ull << core;
+		core = (unsigned)coreset_next(&free, 0);
+	coreset_add(&rq->kicked, core);
 	s->cores[core].deadline = now_ns;
 	rq->idle_kicks++;
 	return (struct sched_kick){.core = (int)core, .at_ns = now_ns};
@@ -300,24 +300,23 @@ static bool better_victim(const struct sched *s, unsigned a, unsigned b, uint64_
 static struct sched_kick preempt_turbo_core(struct sched *s, int vcpu, uint64_t now_ns)
 {
 	struct sched_runq *rq = &s->rq[SCHED_TURBO];
-	uint64_t busy = rq->cores & ~rq->idle & ~rq->kicked;
+	struct sched_coreset busy = coreset_minus(coreset_minus(rq->cores, &rq->idle), &rq->kicked);
 	int best = NO_CORE;
 	struct sched_core *c;
 
 	if (s->vcpus[vcpu].kicked_core != NO_CORE)
 		return no_kick; /* a preemption for it is already on its way */
-	for (uint64_t m = busy; m; m &= m - 1) {
-		unsigned core = (unsigned)__builtin_ctzll(m);
-
+	for (int core = coreset_next(&busy, 0); core != NO_CORE;
+	     core = coreset_next(&busy, (unsigned)core + 1)) {
 		if (s->cores[core].cur == NO_VCPU)
 			return no_kick; /* its vCPU just blocked: it is about to pick anyway */
-		if (best == NO_CORE || better_victim(s, core, (unsigned)best, now_ns))
-			best = (int)core;
+		if (best == NO_CORE || better_victim(s, (unsigned)core, (unsigned)best, now_ns))
+			best = core;
 	}
 	if (best == NO_CORE)
 		return no_kick; /* every turbo core is already re-picking */
 	c = &s->cores[best];
-	rq->kicked |= 1ull << best;
+	coreset_add(&rq->kicked, (unsigned)best);
 	c->kick_for = vcpu;
 	s->vcpus[vcpu].kicked_core = (int16_t)best;
 	if (preempt_time(s, c, now_ns) >= c->slice_until)
@@ -431,8 +430,9 @@ int sched_class_stats(const struct sched *s, enum sched_class cls, struct sched_
 		.preempt_kicks = rq->preempt_kicks,
 		.accountings = cls == SCHED_REGULAR ? s->regular_accts : s->turbo_ticks,
 	};
-	for (uint64_t m = rq->cores; m; m &= m - 1) {
-		const struct sched_core *c = &s->cores[__builtin_ctzll(m)];
+	for (int core = coreset_next(&rq->cores, 0); core != NO_CORE;
+	     core = coreset_next(&rq->cores, (unsigned)core + 1)) {
+		const struct sched_core *c = &s->cores[core];
 
 		out->cores++;
 		out->picks += c->picks;

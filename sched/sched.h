@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCHED_MAX_CPUS	 64 /* core ids 0..63: one bit each in a uint64_t mask */
+#include "lib/config.h"
+
+#define SCHED_MAX_CPUS	 CONFIG_MAX_CPUS /* core ids 0..SCHED_MAX_CPUS-1 */
 #define SCHED_MAX_WEIGHT 65535u
 #define SCHED_NEVER	 UINT64_MAX /* "no deadline": an idle core waits for a kick */
 
@@ -92,12 +94,17 @@ struct sched_core {
 	uint64_t busy_ns;
 };
 
+/* A set of cores, one bit per core id. */
+struct sched_coreset {
+	uint64_t word[(SCHED_MAX_CPUS + 63) / 64];
+};
+
 struct sched_runq {
 	int32_t head[SCHED_NR_PRIOS], tail[SCHED_NR_PRIOS];
 	uint32_t nr_queued;
-	uint64_t cores;	 /* cores of the class */
-	uint64_t idle;	 /* cores that got "idle" from their last pick */
-	uint64_t kicked; /* cores told to re-pick (an IPI or a timer is on its way) */
+	struct sched_coreset cores;  /* cores of the class */
+	struct sched_coreset idle;   /* cores that got "idle" from their last pick */
+	struct sched_coreset kicked; /* cores told to re-pick (an IPI or a timer is on its way) */
 	uint64_t idle_kicks, preempt_kicks;
 };
 

@@ -62,11 +62,16 @@ void sched_charge(struct sched *s, int id, uint64_t now_ns)
 /* The period's consumption must include the vCPUs still running, not just those that stopped. */
 static void charge_running(struct sched *s, uint64_t now_ns)
 {
-	for (uint64_t m = s->rq[SCHED_REGULAR].cores | s->rq[SCHED_TURBO].cores; m; m &= m - 1) {
-		const struct sched_core *c = &s->cores[__builtin_ctzll(m)];
+	for (unsigned cls = 0; cls < SCHED_NR_CLASSES; cls++) {
+		const struct sched_coreset *set = &s->rq[cls].cores;
 
-		if (c->cur >= 0)
-			sched_charge(s, c->cur, now_ns);
+		for (int core = coreset_next(set, 0); core != NO_CORE;
+		     core = coreset_next(set, (unsigned)core + 1)) {
+			const struct sched_core *c = &s->cores[core];
+
+			if (c->cur >= 0)
+				sched_charge(s, c->cur, now_ns);
+		}
 	}
 }
 

@@ -13,6 +13,60 @@ enum vcpu_state {
 #define NO_VCPU (-1)
 #define NO_CORE (-1)
 
+/* --- core sets ---------------------------------------------------------------------------------
+ * One bit per core, in 64-bit words; "next" scans a word at a time, so walking the cores of a
+ * class costs O(SCHED_MAX_CPUS / 64 + the cores found). */
+
+#define CORESET_WORD(core) ((core) / 64)
+#define CORESET_BIT(core)  (1ull << ((core) % 64))
+#define CORESET_WORDS	   (sizeof(((struct sched_coreset *)0)->word) / sizeof(uint64_t))
+
+static inline void coreset_add(struct sched_coreset *set, unsigned core)
+{
+	set->word[CORESET_WORD(core)] |= CORESET_BIT(core);
+}
+
+static inline void coreset_del(struct sched_coreset *set, unsigned core)
+{
+	set->word[CORESET_WORD(core)] &= ~CORESET_BIT(core);
+}
+
+static inline bool coreset_has(const struct sched_coreset *set, unsigned core)
+{
+	return set->word[CORESET_WORD(core)] & CORESET_BIT(core);
+}
+
+static inline bool coreset_empty(const struct sched_coreset *set)
+{
+	for (unsigned w = 0; w < CORESET_WORDS; w++)
+		if (set->word[w])
+			return false;
+	return true;
+}
+
+/* The cores of a that are not in b. */
+static inline struct sched_coreset coreset_minus(struct sched_coreset a,
+						 const struct sched_coreset *b)
+{
+	for (unsigned w = 0; w < CORESET_WORDS; w++)
+		a.word[w] &= ~b->word[w];
+	return a;
+}
+
+/* The lowest core in the set at or above `from`; NO_CORE when there is none. */
+static inline int coreset_next(const struct sched_coreset *set, unsigned from)
+{
+	for (unsigned w = CORESET_WORD(from); w < CORESET_WORDS; w++) {
+		uint64_t bits = set->word[w];
+
+		if (w == CORESET_WORD(from))
+			bits &= ~(CORESET_BIT(from) - 1);
+		if (bits)
+			return (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
+	}
+	return NO_CORE;
+}
+
 /* --- run queue: per class, one FIFO list per priority, linked through the vCPUs --------------
  * Every operation is O(1): a decision pops the head of the best non-empty list, a requeue
  * appends to a tail, a priority change unlinks and appends. */

@@ -91,8 +91,10 @@ def record_of(line):
     at = line.find('@{"type"')
     if line.startswith("@"):
         at = 0
-    elif at < 0:
-        return None  # no record; a '@' inside a human line is text
+    elif at < 0 or line.startswith("["):
+        # no record; a '@' inside a human line is text, and a "[vm] " line is a guest's text,
+        # whatever it holds (only the firmware's leftovers may precede a record on its line)
+        return None
     rec = json.loads(line[at + 1:])  # ValueError (JSONDecodeError) if it is not JSON
     if not isinstance(rec, dict) or not isinstance(rec.get("type"), str):
         raise ValueError("a record is a JSON object with a string \"type\"")

@@ -7,8 +7,9 @@
 #include <stdint.h>
 
 #include "arch/x86_64/gdt.h"
+#include "lib/config.h"
 
-#define MAX_CPUS 64
+#define MAX_CPUS CONFIG_MAX_CPUS
 
 struct cpu {
 	struct cpu *self; /* must stay first: this_cpu() reads %gs:0 */

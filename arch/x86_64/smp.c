@@ -10,8 +10,9 @@
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
+#include "kernel/mem.h"
 
-#define AP_STACK_SIZE	    16384
+#define AP_STACK_PAGES	    4 /* 16 KiB */
 #define AP_START_TIMEOUT_US 200000
 
 struct ap_params {
@@ -26,7 +27,6 @@ extern uint64_t boot_pml4[512];
 
 struct cpu cpus[MAX_CPUS];
 uint32_t cpu_count;
-static uint8_t ap_stacks[MAX_CPUS][AP_STACK_SIZE] __attribute__((aligned(16)));
 static void (*ap_main_fn)(void);
 static int cpus_stopping;
 
@@ -79,8 +79,15 @@ uint32_t smp_start_aps(uint64_t trampoline_phys, void (*ap_main)(void))
 	memcpy(page, ap_trampoline_start,
 	       (uintptr_t)ap_trampoline_end - (uintptr_t)ap_trampoline_start);
 	for (uint32_t i = 1; i < cpu_count; i++) {
+		/* From the page allocator, so that the build's CPU limit costs no
+		 * stack for CPUs the machine does not have. */
+		uint64_t stack = mem_alloc_pages(AP_STACK_PAGES, 1);
+
+		if (!stack)
+			continue; /* it stays offline; the boot says so */
 		params->cr3 = virt_to_phys(boot_pml4);
-		params->stack = (uint64_t)(uintptr_t)(ap_stacks[i] + AP_STACK_SIZE);
+		params->stack =
+			(uint64_t)(uintptr_t)phys_to_virt(stack) + AP_STACK_PAGES * PAGE_SIZE;
 		params->cpu = (uint64_t)(uintptr_t)&cpus[i];
 		params->entry = (uint64_t)(uintptr_t)ap_entry;
 		cpus[i].stack_top = params->stack;

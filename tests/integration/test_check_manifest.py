@@ -2,6 +2,7 @@
 import glob
 import json
 import os
+import re
 import subprocess
 
 import jsonschema
@@ -47,3 +48,19 @@ def test_schema_is_valid_and_accepts_good_manifests():
     for path in GOOD:
         with open(path) as f:
             jsonschema.validate(json.load(f), schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_schema_cpu_ids_follow_the_build_limit():
+    """The schema accepts exactly the CPU ids the hypervisor does: 0..CONFIG_MAX_CPUS-1."""
+    with open(os.path.join(ROOT, "lib", "config.h")) as f:
+        limit = int(re.search(r"#define CONFIG_MAX_CPUS\s+(\d+)", f.read()).group(1))
+    with open(os.path.join(ROOT, "docs", "manifest.schema.json")) as f:
+        defs = json.load(f)["$defs"]
+    assert defs["cpu_id"]["maximum"] == limit - 1
+    assert defs["cpu_list"]["maxItems"] == limit
+    top = os.path.join(ROOT, "build", "manifests", "cpu-limit.json")
+    os.makedirs(os.path.dirname(top), exist_ok=True)
+    for cpu, ok in ((limit - 1, True), (limit, False)):
+        with open(top, "w") as f:
+            json.dump({"cores": {"regular": [cpu]}}, f)
+        assert (run_check(top).returncode == 0) == ok, cpu

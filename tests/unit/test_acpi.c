@@ -197,7 +197,7 @@ static void test_captured_platforms(void **state)
 struct synth {
 	uint8_t rsdp[36];
 	uint8_t root[36 + 8 * 4];
-	uint8_t madt[44 + 16 * 80];
+	uint8_t madt[44 + 8 * 64 + 16 * (ACPI_MAX_CPUS + 16)];
 	uint8_t fadt[244];
 	uint8_t dsdt[64];
 };
@@ -227,7 +227,8 @@ static void build_synthetic(struct synth *s, int x2apic_cpus, int lapic_cpus)
 				     7,
 				     0,
 				     0};
-	uint64_t madt_at = 0x3000, fadt_at = 0x4000, dsdt_at = 0x5000, xsdt_at = 0x2000;
+	/* 20 KiB for the MADT: it may list more than ACPI_MAX_CPUS CPUs */
+	uint64_t madt_at = 0x3000, fadt_at = 0x8000, dsdt_at = 0x9000, xsdt_at = 0x2000;
 	uint32_t madt_len = 44, lapic = 0xfee00000;
 
 	memset(s, 0, sizeof(*s));
@@ -313,16 +314,53 @@ static void test_bad_checksum_named(void **state)
 	fake_reset();
 }
 
-static void test_too_many_cpus_is_an_error(void **state)
+/* QEMU -smp 80: 80 usable CPUs, xAPIC (type 0) and x2APIC (type 9) entries mixed. */
+static void test_80_cpus_mixed_entries(void **state)
 {
 	static struct synth s;
 	struct acpi_info info;
 	char err[128];
+	uint32_t used = 80 < ACPI_MAX_CPUS ? 80 : ACPI_MAX_CPUS;
 
 	(void)state;
-	build_synthetic(&s, 0, 66);
-	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "more than 64 CPUs"));
+	build_synthetic(&s, 41, 40); /* one x2APIC entry is disabled */
+	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), 0);
+	assert_int_equal(info.ncpus, used);
+	assert_int_equal(info.cpus_ignored, 80 - used);
+	assert_int_equal(info.cpus[39].apic_id, 78);
+	assert_int_equal(info.cpus[40].apic_id, 0x100);
+	assert_int_equal(info.cpus[41].apic_id, 0x102);
+	fake_reset();
+}
+
+/* Sets the flags of x2APIC entry `j` of a synthetic MADT and fixes its checksum. */
+static void set_x2apic_flags(int lapic_cpus, int j, uint32_t flags)
+{
+	uint8_t *madt = regions[1].bytes; /* build_synthetic adds the MADT second */
+	uint32_t len;
+
+	memcpy(&len, madt + 4, 4);
+	memcpy(madt + 44 + 8 * lapic_cpus + 16 * j + 8, &flags, 4);
+	fix_checksum(madt, len, 9);
+}
+
+/* More usable CPUs than ACPI_MAX_CPUS: no error; the first ones in MADT order are recorded and
+ * the rest counted, online-capable ones too (ACPI 6.5 §5.2.12.2) but not disabled ones. */
+static void test_cpus_beyond_the_limit_are_counted(void **state)
+{
+	static struct synth s;
+	struct acpi_info info;
+	char err[128];
+	const int lapics = 40, x2apics = (int)ACPI_MAX_CPUS + 10;
+
+	(void)state;
+	build_synthetic(&s, x2apics, lapics);	  /* x2APIC entry 1 is disabled */
+	set_x2apic_flags(lapics, x2apics - 1, 0); /* disabled */
+	set_x2apic_flags(lapics, x2apics - 2, ACPI_MADT_ONLINE_CAPABLE); /* may come online */
+	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), 0);
+	assert_int_equal(info.ncpus, ACPI_MAX_CPUS);
+	assert_int_equal(info.cpus_ignored, lapics + x2apics - 2 - ACPI_MAX_CPUS);
+	assert_int_equal(info.cpus[ACPI_MAX_CPUS - 1].apic_id, 0x100 + ACPI_MAX_CPUS - lapics);
 	fake_reset();
 }
 
@@ -352,7 +390,8 @@ int main(void)
 		cmocka_unit_test(test_captured_platforms),
 		cmocka_unit_test(test_synthetic_xsdt_x2apic_s5),
 		cmocka_unit_test(test_bad_checksum_named),
-		cmocka_unit_test(test_too_many_cpus_is_an_error),
+		cmocka_unit_test(test_80_cpus_mixed_entries),
+		cmocka_unit_test(test_cpus_beyond_the_limit_are_counted),
 		cmocka_unit_test(test_find_rsdp_in_bios_area),
 	};
 

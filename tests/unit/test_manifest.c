@@ -10,6 +10,10 @@
 
 #include "kernel/manifest.h"
 
+#define STRINGIFY_(x)	   #x
+#define STRINGIFY(x)	   STRINGIFY_(x)
+#define CPU_PAST_THE_LIMIT STRINGIFY(MANIFEST_MAX_CPUS) /* CPU ids are 0..MAX-1 */
+
 static struct manifest m;
 static struct manifest_error err;
 
@@ -124,7 +128,8 @@ static void test_field_errors(void **state)
 	expect_error("{\"poweroff\": \"sometimes\"}", "poweroff", "must be one of");
 	expect_error("{\"cores\": {\"regular\": [0], \"io\": [0]}}", "cores.io[0]",
 		     "already given the role \"regular\"");
-	expect_error("{\"cores\": {\"turbo\": [64]}}", "cores.turbo[0]", "out of range");
+	expect_error("{\"cores\": {\"turbo\": [" CPU_PAST_THE_LIMIT "]}}", "cores.turbo[0]",
+		     "out of range");
 	expect_error("{\"cores\": []}", "cores", "must be an object");
 	expect_error("{\"poweroff\": \"never\", \"poweroff\": \"never\"}", "poweroff", "twice");
 	expect_error("{\"vms\": [{\"memory_mib\": 1, \"image\": \"x\"}]}", "vms[0]", "needs a");

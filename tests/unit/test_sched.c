@@ -350,7 +350,7 @@ static void test_migration_stays_in_class(void **state)
 			const struct sim_vcpu *v = &m->v[i];
 			struct sched_vcpu_stats st;
 
-			for (unsigned c = 0; c < SCHED_MAX_CPUS; c++)
+			for (unsigned c = 0; c < 64 && c < SCHED_MAX_CPUS; c++) /* cores_used */
 				if (v->cores_used & (1ull << c))
 					assert_int_equal(m->c[c].cls, v->cls);
 			if (__builtin_popcountll(v->cores_used) > 1)
@@ -415,6 +415,47 @@ static void test_api_rejects_bad_input(void **state)
 	assert_int_equal(sched_add_vcpu(s, vm, TURB), 1);
 	assert_int_equal(sched_add_vcpu(s, vm, TURB), -1);   /* one turbo vCPU per VM */
 	assert_int_equal(sched_pick_next(s, 4, 0).vcpu, -1); /* not a core */
+}
+
+/* Core ids past the first 64-bit word of a core set: the last id works like any other, for
+ * idle kicks, turbo preemption and the class statistics. */
+static void test_cores_beyond_64(void **state)
+{
+	struct sched_params p = default_params();
+	struct sched *s = direct_init(&p);
+	const unsigned hi = SCHED_MAX_CPUS - 1, turbo_hi = SCHED_MAX_CPUS - 2;
+	struct sched_class_stats cs;
+	struct sched_kick k;
+	int vm, a, b, t;
+
+	(void)state;
+	assert_int_equal(sched_add_core(s, 63, REG), 0);
+	assert_int_equal(sched_add_core(s, hi, REG), 0);
+	assert_int_equal(sched_add_core(s, turbo_hi, TURB), 0);
+	vm = sched_add_vm(s, 10);
+	a = sched_add_vcpu(s, vm, REG);
+	b = sched_add_vcpu(s, vm, REG);
+	t = sched_add_vcpu(s, vm, TURB);
+	for (unsigned c = 0; c < SCHED_MAX_CPUS; c++)
+		sched_pick_next(s, c, 0);
+	k = sched_wake(s, a, 1000);
+	assert_int_equal(k.core, 63); /* the lowest idle core first */
+	assert_int_equal(sched_pick_next(s, 63, 1000).vcpu, a);
+	k = sched_wake(s, b, 1000);
+	assert_int_equal(k.core, (int)hi);
+	assert_int_equal(sched_pick_next(s, hi, 1000).vcpu, b);
+	k = sched_wake(s, t, 2000);
+	assert_int_equal(k.core, (int)turbo_hi);
+	assert_int_equal(sched_pick_next(s, turbo_hi, 2000).vcpu, t);
+	/* Another VM's turbo vCPU: its only turbo core is busy, so it is preempted. */
+	t = sched_add_vcpu(s, sched_add_vm(s, 10), TURB);
+	k = sched_wake(s, t, 3000);
+	assert_int_equal(k.core, (int)turbo_hi);
+	assert_true(k.at_ns == 2000 + p.turbo_preempt_min_ns);
+	assert_int_equal(sched_class_stats(s, SCHED_REGULAR, &cs), 0);
+	assert_int_equal(cs.cores, 2);
+	assert_int_equal(sched_class_stats(s, SCHED_TURBO, &cs), 0);
+	assert_int_equal(cs.cores, 1);
 }
 
 static void test_block_and_wake(void **state)
@@ -708,6 +749,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_api_rejects_bad_input),
+		cmocka_unit_test(test_cores_beyond_64),
 		cmocka_unit_test(test_block_and_wake),
 		cmocka_unit_test(test_wake_with_busy_cores),
 		cmocka_unit_test(test_idle_core),
