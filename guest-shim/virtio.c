@@ -594,8 +594,12 @@ void vq_wait_used(struct vq *q, uint64_t *cookie, uint32_t *len)
 {
 	uint64_t deadline = vio_rdtsc() + vio_ms_to_tsc(VIO_TIMEOUT_MS);
 
-	while (!vq_get_used(q, cookie, len)) {
-		if (vio_rdtsc() > deadline)
+	for (;;) {
+		bool late = vio_rdtsc() > deadline; /* before the look: see vio_bad.c */
+
+		if (vq_get_used(q, cookie, len))
+			return;
+		if (late)
 			vio_fatal("virtio: timed out waiting for queue", q->index, VIO_EXIT_FAIL);
 		vio_pause();
 	}

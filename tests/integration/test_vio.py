@@ -49,9 +49,21 @@ def vio(request, boots):
 
 
 def test_every_vm_finishes(vio):
-    assert stopped(vio) == {vm: "powered off by the guest, code 0"
-                            for vm in ("disk", "tx", "rx", "plain")}, vio.describe()
+    assert stopped(vio) == {**{vm: "powered off by the guest, code 0"
+                               for vm in ("disk", "tx", "rx", "plain", "bad")},
+                            "typo": "powered off by the guest, code 2"}, vio.describe()
     assert vio.ended == "poweroff" and not vio.of_type("panic")
+
+
+def test_unknown_workload_fails_its_vm(vio):
+    assert "[typo] guest-shim: unknown workload blk-bnech" in vio.text
+
+
+def test_malformed_request_stops_only_its_device_on_both_vendors(vio):
+    (err,) = vio.of_type("vio_error")
+    assert err["vm"] == "bad" and err["reason"].startswith("an indirect table")
+    r = reports(vio, "bad")
+    assert r["vio_needs_reset"] == 1 and r["vio_recovered"] == 1
 
 
 def test_blk_verifies_every_byte_of_the_disk(vio):
