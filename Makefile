@@ -57,9 +57,24 @@ iso: $(ISO)
 $(ISO): $(BUILD)/corevisor.elf guests $(MANIFEST) tools/mkiso
 	tools/mkiso --manifest $(MANIFEST) --out $@
 
+# `make run`: QEMU's COM1 goes to $(RUN_LOG), which tools/cvtop follows (q quits both);
+# `make run RAW=1`: the raw console on this terminal, as the hypervisor prints it (Ctrl-A X quits).
+RUN_LOG ?= $(BUILD)/run/serial.log
 run: deps
 	$(MAKE) iso
+ifeq ($(RAW),1)
 	tools/run-qemu --smp 4 $(ISO)
+else
+	@echo "serial log: $(RUN_LOG)  (cvtop: q quits; make run RAW=1 for the raw console)"
+	tools/cvtop $(RUN_LOG) -- tools/run-qemu --smp 4 $(ISO)
+endif
+
+# `make debug`: the demo ISO in QEMU, stopped at the first instruction with its gdb stub on
+# localhost:1234; `gdb -x tools/gdbinit` in another terminal loads build/corevisor.elf and attaches.
+.PHONY: debug
+debug: deps
+	$(MAKE) iso
+	tools/debug --smp 4 $(ISO)
 
 $(BUILD)/unit/%: tests/unit/%.c $(HOST_SRCS) $(BUILD)/include/jsmn.h
 	@mkdir -p $(@D)

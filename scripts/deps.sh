@@ -18,8 +18,8 @@ PACKAGES=(
 	libcmocka-dev libjsmn-dev
 	# test runner, benchmarks, manifest checker
 	python3 python3-pytest python3-pexpect python3-jsonschema python3-matplotlib
-	# lint
-	clang-format cppcheck
+	# lint; gdb for make debug
+	clang-format cppcheck gdb
 	# fuzzing (libFuzzer ships with clang)
 	clang libclang-rt-14-dev
 )
