@@ -119,18 +119,45 @@ static bool any_kicked(const struct io_core *c)
 	return false;
 }
 
+/* Completions vIC held whose max_delay is up get their interrupt; returns
+ * the earliest deadline still held (TSC), or 0. */
+static uint64_t coalescing_timers(struct io_core *c, uint64_t now_tsc)
+{
+	uint64_t next = 0;
+
+	for (unsigned i = 0; i < c->ndev; i++) {
+		uint64_t due = vdev_coalescing_due(c->dev[i], now_tsc);
+
+		if (due && (!next || due < next))
+			next = due;
+	}
+	return next;
+}
+
+/* Every queue asks for kicks: nothing to poll until a kick IPI or the
+ * earliest held completion's deadline (the one-shot timer). */
+static void halt_until(struct io_core *c, uint64_t deadline)
+{
+	c->halts++;
+	if (deadline)
+		timer_arm_deadline(deadline);
+	cpu_wait_for_interrupt();
+	if (deadline)
+		timer_cancel();
+	c->wakeups++;
+}
+
 static void serve(struct io_core *c)
 {
 	while (!vm_all_stopped()) {
-		uint64_t now = now_ns();
+		uint64_t tsc = rdtsc(), now = tsc_to_ns(tsc), next;
 
 		take_kicks(c, now);
 		ioloop_pass(&c->loop, now);
+		next = coalescing_timers(c, tsc);
 		if (!ioloop_idle(&c->loop, now) || any_kicked(c))
 			continue;
-		c->halts++;
-		cpu_wait_for_interrupt(); /* every queue asks for kicks: nothing to poll */
-		c->wakeups++;
+		halt_until(c, next);
 	}
 }
 

@@ -34,6 +34,17 @@ enum manifest_poweroff {
 	MANIFEST_POWEROFF_WHEN_VMS_DONE,
 };
 enum manifest_io_mode { MANIFEST_IO_SIDECORE, MANIFEST_IO_EXIT };
+enum manifest_coalescing { MANIFEST_COALESCING_VIC, MANIFEST_COALESCING_OFF };
+
+/* vIC (paper 004) parameters: `io.coalescing` and its thresholds. */
+struct manifest_vic {
+	enum manifest_coalescing mode;
+	uint32_t cif_threshold;	   /* Algorithm 1: no coalescing below this CIF */
+	uint32_t iops_threshold;   /* ... nor below this rate */
+	uint32_t epoch_ms;	   /* the ratio is recomputed this often */
+	uint32_t max_delay_us;	   /* a held completion is delivered at the latest then */
+	uint32_t ipi_threshold_us; /* §3.3: no IPI sooner than this after the last */
+};
 enum manifest_device_type {
 	MANIFEST_DEVICE_VIRTIO_BLK,
 	MANIFEST_DEVICE_VIRTIO_NET,
@@ -77,6 +88,7 @@ struct manifest {
 	uint32_t stats_interval_ms;
 	enum manifest_io_mode io_mode;
 	uint32_t poll_idle_us;
+	struct manifest_vic vic;
 	uint32_t nvms;
 	struct manifest_vm vms[MANIFEST_MAX_VMS];
 };

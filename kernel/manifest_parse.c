@@ -18,6 +18,7 @@ static const char *const poweroff_names[] = {"never", "after_boot", "when_vms_do
 static const char *const device_names[] = {"virtio-blk", "virtio-net", "test-irq", "test-mmio"};
 static const char *const blk_backend_names[] = {"ramdisk"};
 static const char *const io_mode_names[] = {"sidecore", "exit"};
+static const char *const coalescing_names[] = {"vic", "off"};
 
 static jsmntok_t tokens[MANIFEST_MAX_TOKENS];
 
@@ -147,11 +148,52 @@ static int parse_poll_idle(struct json_ctx *c, int tok, void *m)
 	return json_uint(c, tok, 0, MANIFEST_POLL_IDLE_MAX, &((struct manifest *)m)->poll_idle_us);
 }
 
+static int parse_coalescing(struct json_ctx *c, int tok, void *m)
+{
+	int v;
+
+	if (json_enum(c, tok, coalescing_names, ARRAY_SIZE(coalescing_names), &v))
+		return -1;
+	((struct manifest *)m)->vic.mode = (enum manifest_coalescing)v;
+	return 0;
+}
+
+static int parse_cif_threshold(struct json_ctx *c, int tok, void *m)
+{
+	return json_uint(c, tok, 1, 256, &((struct manifest *)m)->vic.cif_threshold);
+}
+
+static int parse_iops_threshold(struct json_ctx *c, int tok, void *m)
+{
+	return json_uint(c, tok, 0, 10000000, &((struct manifest *)m)->vic.iops_threshold);
+}
+
+static int parse_epoch(struct json_ctx *c, int tok, void *m)
+{
+	return json_uint(c, tok, 1, 60000, &((struct manifest *)m)->vic.epoch_ms);
+}
+
+static int parse_max_delay(struct json_ctx *c, int tok, void *m)
+{
+	return json_uint(c, tok, 1, 1000000, &((struct manifest *)m)->vic.max_delay_us);
+}
+
+static int parse_ipi_threshold(struct json_ctx *c, int tok, void *m)
+{
+	return json_uint(c, tok, 0, 1000000, &((struct manifest *)m)->vic.ipi_threshold_us);
+}
+
 static int parse_io_settings(struct json_ctx *c, int tok, void *m)
 {
 	static const struct json_field fields[] = {
 		{"mode", parse_io_mode},
 		{"poll_idle_us", parse_poll_idle},
+		{"coalescing", parse_coalescing},
+		{"cif_threshold", parse_cif_threshold},
+		{"iops_threshold", parse_iops_threshold},
+		{"epoch_ms", parse_epoch},
+		{"max_delay_us", parse_max_delay},
+		{"ipi_threshold_us", parse_ipi_threshold},
 	};
 
 	return json_object(c, tok, fields, ARRAY_SIZE(fields), m);
@@ -402,6 +444,8 @@ static void set_defaults(struct manifest *m)
 	m->stats_interval_ms = 1000;
 	m->io_mode = MANIFEST_IO_SIDECORE;
 	m->poll_idle_us = 200; /* ELVIS §3: a quiet queue soon stops costing a core */
+	/* vIC's defaults (paper 004, §3), and our own hard bound on the delay */
+	m->vic = (struct manifest_vic){MANIFEST_COALESCING_VIC, 4, 2000, 200, 200, 100};
 }
 
 static int tokenize(struct json_ctx *c, const char *json, size_t len)

@@ -25,6 +25,7 @@
 #include "vio/net.h"
 #include "vio/pci.h"
 #include "vio/ramdisk.h"
+#include "vio/vic.h"
 
 struct vm;
 struct switch_slot;
@@ -48,6 +49,7 @@ struct vdev {
 	struct switch_slot *sw; /* net: its switch and the switch's lock */
 	struct ramdisk ramdisk;
 	struct ioloop_queue lq; /* its place in the I/O core's loop */
+	struct vic vic;		/* blk: completion interrupts coalesced (io.coalescing) */
 	bool kicked;		/* a notify write waits for the I/O core */
 	bool error_reported;	/* `@vio_error` for the current failure */
 	uint64_t kicks, irqs, irqs_undelivered, exit_mode_runs;
@@ -69,6 +71,9 @@ extern const struct ioloop_queue_ops vdev_queue_ops;
 /* Builds the VM's virtio devices from the manifest and registers their
  * windows; NULL, or why the VM cannot run. */
 const char *vdev_attach_all(struct vm *vm, const struct manifest *m);
+/* I/O core: a blk device's completions held by vIC whose time is up get
+ * their interrupt; returns the earliest deadline still held (TSC), or 0. */
+uint64_t vdev_coalescing_due(struct vdev *d, uint64_t now_tsc);
 /* `@io_stats` of every device of the VM (`final` once it has stopped). */
 void vdev_report_stats(const struct vm *vm, bool final);
 

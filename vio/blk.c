@@ -448,11 +448,18 @@ void vblk_complete(struct vblk *b, uint16_t slot, uint8_t status)
 		written = 1;
 	/* A device failed or reset meanwhile has no ring to complete into. */
 	if (q) {
+		unsigned cif = vq_outstanding(q, b->vp.gmem); /* this one included */
+
 		/* The status byte after the data, the used ring after the
 		 * status (§2.6.8: used idx last, with release order). */
 		gmem_write(b->vp.gmem, s->status_gpa, &status, 1);
 		vq_push(q, b->vp.gmem, s->head, written);
-		b->irq_due = true;
+		free_slot(b, slot);
+		if (b->completed)
+			b->completed(b->completed_ctx, cif);
+		else
+			b->irq_due = true;
+		return;
 	}
 	free_slot(b, slot);
 }

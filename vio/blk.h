@@ -68,6 +68,11 @@ struct vblk {
 	struct vblk_stats stats;
 	/* Set by vblk_complete when a completion asks for an interrupt. */
 	bool irq_due;
+	/* Optional: called after each completion is in the used ring, with the
+	 * commands in flight it counts (the driver's requests not yet used,
+	 * this one included: vIC's CIF), instead of setting irq_due. */
+	void (*completed)(void *ctx, unsigned cif);
+	void *completed_ctx;
 	/* Why vblk_process last failed, for `@vio_error`. */
 	const char *error;
 };

@@ -226,6 +226,16 @@ int vq_pop(struct virtqueue *q, const struct gmem *g, struct vq_chain *c)
 	return 1;
 }
 
+unsigned vq_outstanding(const struct virtqueue *q, const struct gmem *g)
+{
+	uint16_t n;
+
+	if (!q->size)
+		return 0;
+	n = (uint16_t)(gmem_load16(g, q->avail + RING_IDX) - q->used_idx);
+	return n > q->size ? q->size : n;
+}
+
 /* §2.6.8: the element first, then the index with release, so the driver never sees an index
  * that covers an element not yet written. */
 void vq_push(struct virtqueue *q, const struct gmem *g, uint16_t head, uint32_t written)

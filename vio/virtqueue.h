@@ -81,6 +81,11 @@ int vq_pending(const struct virtqueue *q, const struct gmem *g);
  * queue is then unusable until the device is reset). */
 int vq_pop(struct virtqueue *q, const struct gmem *g, struct vq_chain *c);
 
+/* Requests the driver has made available and not yet got back in the used
+ * ring (its avail index against ours), at most the queue size: the commands
+ * in flight from the driver's side (vIC's CIF). */
+unsigned vq_outstanding(const struct virtqueue *q, const struct gmem *g);
+
 /* Returns a chain to the driver: the used element (head, bytes written), then
  * the used index, in that order (§2.6.8). */
 void vq_push(struct virtqueue *q, const struct gmem *g, uint16_t head, uint32_t written);
