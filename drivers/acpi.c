@@ -1,5 +1,5 @@
-/* ACPI table walk: RSDP → RSDT or XSDT → MADT, FADT (→ DSDT), DMAR, MCFG.
- * Every table is checked (signature, length, checksum) before it is read;
+/* ACPI table walk: RSDP → RSDT or XSDT → MADT, FADT (→ DSDT), DMAR, MCFG,
+ * SPCR. Every table is checked (signature, length, checksum) before it is read;
  * the error names the table, its address and what is wrong. */
 #include <stdio.h>
 #include <string.h>
@@ -174,6 +174,11 @@ static int parse_table(struct walk *w, const struct acpi_sdt_header *t, uint64_t
 		out->dmar_phys = phys;
 	} else if (!memcmp(t->signature, ACPI_SIG_MCFG, 4)) {
 		out->mcfg_phys = phys;
+	} else if (!memcmp(t->signature, ACPI_SIG_SPCR, 4) && !out->have_spcr) {
+		out->have_spcr = true; /* a bad SPCR costs the console choice, not the boot */
+		if (acpi_parse_spcr((const struct acpi_spcr *)t, t->length, &out->spcr,
+				    &out->spcr_unusable))
+			memset(&out->spcr, 0, sizeof(out->spcr));
 	}
 	return 0;
 }

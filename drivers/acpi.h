@@ -35,6 +35,15 @@ struct acpi_override {
 	uint16_t flags;
 };
 
+/* The console the SPCR table names, when it is a 16550 we can drive. */
+struct acpi_spcr_info {
+	bool mmio;	   /* else I/O ports */
+	uint64_t address;  /* port or physical address */
+	uint8_t width;	   /* MMIO: register access width and stride, bytes */
+	uint32_t baud;	   /* 0: as the firmware configured it */
+	uint32_t clock_hz; /* 0: unknown (the PC's 1.8432 MHz) */
+};
+
 struct acpi_info {
 	uint8_t revision; /* of the RSDP */
 	bool pcat_compat;
@@ -58,6 +67,10 @@ struct acpi_info {
 	/* DSDT \_S5 */
 	bool have_s5;
 	uint8_t s5_slp_typa, s5_slp_typb;
+	/* SPCR: present, and then usable or why not */
+	bool have_spcr;
+	const char *spcr_unusable;
+	struct acpi_spcr_info spcr;
 	/* tables later stages need */
 	uint64_t dmar_phys, mcfg_phys;
 };
@@ -71,6 +84,10 @@ int acpi_parse(const void *rsdp, acpi_map_fn map, struct acpi_info *out, char *e
 int acpi_for_each_table(const void *rsdp, acpi_map_fn map,
 			void (*fn)(const struct acpi_sdt_header *t, uint64_t phys, void *ctx),
 			void *ctx);
+/* Reads an SPCR table of `len` bytes: 0 with `out` filled, or -1 with a
+ * constant string in *why (not a 16550, redirection disabled, ...). */
+int acpi_parse_spcr(const struct acpi_spcr *t, size_t len, struct acpi_spcr_info *out,
+		    const char **why);
 /* The \_S5 sleep type values from DSDT AML; false when there is no \_S5. */
 bool acpi_find_s5(const uint8_t *aml, size_t len, uint8_t *slp_typa, uint8_t *slp_typb);
 

@@ -13,6 +13,7 @@
 #define ACPI_SIG_DSDT "DSDT"
 #define ACPI_SIG_DMAR "DMAR"
 #define ACPI_SIG_MCFG "MCFG"
+#define ACPI_SIG_SPCR "SPCR"
 
 struct acpi_rsdp {
 	char signature[8];
@@ -48,7 +49,8 @@ struct acpi_gas { /* generic address structure, §5.2.3.2 */
 	uint64_t address;
 } __attribute__((packed));
 
-#define ACPI_GAS_SYSTEM_IO 1
+#define ACPI_GAS_SYSTEM_MEMORY 0
+#define ACPI_GAS_SYSTEM_IO     1
 
 struct acpi_fadt {
 	struct acpi_sdt_header header;
@@ -159,6 +161,42 @@ struct acpi_madt_x2apic {
 	uint32_t flags;
 	uint32_t uid;
 } __attribute__((packed));
+
+/* Serial Port Console Redirection table (Microsoft SPCR spec, revisions 1-4);
+ * revision 3 adds uart_clock_hz, revision 4 precise_baud. */
+struct acpi_spcr {
+	struct acpi_sdt_header header;
+	uint8_t interface_type; /* rev 1: 0 = 16550, 1 = 16450; rev 2+: DBG2 serial subtype */
+	uint8_t reserved0[3];
+	struct acpi_gas base; /* address 0: console redirection disabled */
+	uint8_t interrupt_type;
+	uint8_t irq;
+	uint32_t gsi;
+	uint8_t baud_code; /* 0 = as is, 3 = 9600, 4 = 19200, 6 = 57600, 7 = 115200 */
+	uint8_t parity;
+	uint8_t stop_bits;
+	uint8_t flow_control;
+	uint8_t terminal_type;
+	uint8_t language;
+	uint16_t pci_device_id;
+	uint16_t pci_vendor_id;
+	uint8_t pci_bus;
+	uint8_t pci_device;
+	uint8_t pci_function;
+	uint32_t pci_flags;
+	uint8_t pci_segment;
+	uint32_t uart_clock_hz; /* rev 3+; 0 = unknown */
+	uint32_t precise_baud;	/* rev 4+; 0 = use baud_code */
+} __attribute__((packed));
+
+#define ACPI_SPCR_MIN_LENGTH	  80u /* revisions 1 and 2: up to the reserved dword at 76 */
+#define ACPI_SPCR_16550		  0x00
+#define ACPI_SPCR_16450		  0x01 /* 16550 subset */
+#define ACPI_SPCR_16550_GAS	  0x12 /* 16550 with the register width from the GAS */
+#define ACPI_GAS_ACCESS_UNDEFINED 0
+#define ACPI_GAS_ACCESS_BYTE	  1
+#define ACPI_GAS_ACCESS_WORD	  2
+#define ACPI_GAS_ACCESS_DWORD	  3
 
 /* AML opcodes met on the way to \_S5's package (ACPI 6.5 §20.2). */
 #define AML_NAME_OP	0x08

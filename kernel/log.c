@@ -1,5 +1,6 @@
-/* Console output on COM1. One lock serializes whole lines, so lines from
- * several CPUs never interleave and every record stays parseable. */
+/* Console output on the UART kernel/console.c chose (COM1 by default). One
+ * lock serializes whole lines, so lines from several CPUs never interleave and
+ * every record stays parseable. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,18 +10,28 @@
 #include "kernel/spinlock.h"
 
 static struct spinlock console_lock = SPINLOCK_INIT;
+static const struct uart *console_uart; /* NULL until log_init: output is dropped */
 
-void log_init(void)
+void log_init(const struct uart *uart)
 {
-	uart_init(COM1_PORT, 115200);
+	uint64_t flags = spin_lock_irqsave(&console_lock);
+
+	console_uart = uart;
+	spin_unlock_irqrestore(&console_lock, flags);
+}
+
+static void console_putc(char c)
+{
+	if (console_uart)
+		uart_putc(console_uart, c);
 }
 
 void log_write_unlocked(const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\n')
-			uart_putc(COM1_PORT, '\r');
-		uart_putc(COM1_PORT, *s);
+			console_putc('\r');
+		console_putc(*s);
 	}
 }
 
@@ -41,15 +52,15 @@ static void put_guest_byte(unsigned char c)
 	static const char digits[] = "0123456789abcdef";
 
 	if (c == '\\') {
-		uart_putc(COM1_PORT, '\\');
-		uart_putc(COM1_PORT, '\\');
+		console_putc('\\');
+		console_putc('\\');
 	} else if (c < 0x20 || c >= 0x7f) {
-		uart_putc(COM1_PORT, '\\');
-		uart_putc(COM1_PORT, 'x');
-		uart_putc(COM1_PORT, digits[c >> 4]);
-		uart_putc(COM1_PORT, digits[c & 15]);
+		console_putc('\\');
+		console_putc('x');
+		console_putc(digits[c >> 4]);
+		console_putc(digits[c & 15]);
 	} else {
-		uart_putc(COM1_PORT, (char)c);
+		console_putc((char)c);
 	}
 }
 

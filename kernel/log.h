@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void log_init(void);
+struct uart;
+
+/* Sends the console to `uart` (set up already) from the next line on. */
+void log_init(const struct uart *uart);
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Logs text a guest handed over (console hypercall, debug port, UARTs): each
  * piece between newlines becomes one line "[vm] piece", every byte outside

@@ -1,6 +1,7 @@
 /* corevisor's boot sequence (design.md, data flow 1): multiboot2 entry → long
- * mode (entry.S) → memory map → allocator → ACPI → timers → manifest → APs →
- * boot_done. Each step reports on the console; a step that fails says why. */
+ * mode (entry.S) → boot information and console → memory map → allocator →
+ * ACPI → timers → manifest → APs → boot_done. Each step reports on the
+ * console; a step that fails says why. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include "arch/x86_64/tsc.h"
 #include "kernel/bootinfo.h"
 #include "kernel/config.h"
+#include "kernel/console.h"
 #include "kernel/core_loop.h"
 #include "kernel/log.h"
 #include "kernel/mem.h"
@@ -40,6 +42,7 @@ static void report_hello(void)
 	record_begin(&r, "hello");
 	record_str(&r, "version", COREVISOR_VERSION);
 	record_str(&r, "cmdline", boot_info.cmdline);
+	console_record_fields(&r);
 	record_emit(&r);
 }
 
@@ -181,13 +184,13 @@ void kmain(uint64_t magic, uint64_t mbi_phys)
 {
 	const char *err;
 
-	log_init();
+	err = multiboot2_parse(magic, mbi_phys, &boot_info);
+	console_init(&boot_info); /* the command line picks the console */
 	pic8259_disable();
 	idt_init();
 	cpu_setup(&cpus[0]);
 	cpus[0].online = true;
-	log_printf("\ncorevisor %s\n", COREVISOR_VERSION);
-	err = multiboot2_parse(magic, mbi_phys, &boot_info);
+	log_printf("corevisor %s\n", COREVISOR_VERSION);
 	if (err)
 		panic("%s", err);
 	report_hello();

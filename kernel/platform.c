@@ -11,6 +11,7 @@
 #include "arch/x86_64/smp.h"
 #include "drivers/acpi.h"
 #include "kernel/bootinfo.h"
+#include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/platform.h"
@@ -181,6 +182,7 @@ void platform_init(const struct boot_info *bi)
 		acpi_dump(rsdp);
 	if (acpi_parse(rsdp, acpi_map, &acpi, err, sizeof(err)))
 		panic("ACPI: %s", err);
+	console_apply_acpi(&acpi);
 	report_acpi();
 	lapic_init_bsp(acpi.lapic_addr);
 	lapic_enable();

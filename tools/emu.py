@@ -1,4 +1,4 @@
-"""Boot a corevisor ISO in an emulator and collect what it says on COM1.
+"""Boot a corevisor ISO in an emulator and collect what it says on COM1 (or another COM port).
 
 The hypervisor's console carries human lines and machine records: a line starting with `@` and
 one JSON object with a "type". A run ends at the first terminal record (poweroff, halt, panic),
@@ -189,12 +189,15 @@ def find_ovmf():
 
 
 def qemu_command(iso, smp=1, cpu="EPYC", uefi=False, icount=None, mem="512M", iommu=False,
-                 serial="stdio", extra=()):
-    """QEMU's command line: q35 under TCG (the SVM-capable CPU models), COM1 on `serial` (a QEMU
-    chardev), no display, no reboot, and the isa-debug-exit device the hypervisor can end the
-    run through; `iommu` adds an Intel IOMMU (a DMAR table and VT-d registers)."""
+                 serial="stdio", extra=(), serial_port=1, other_serial="null"):
+    """QEMU's command line: q35 under TCG (the SVM-capable CPU models), COM`serial_port` (1-4)
+    on `serial` (a QEMU chardev) and below it COM1 on `other_serial` (any other on null), no
+    display, no reboot, and the isa-debug-exit device the hypervisor can end the run through;
+    `iommu` adds an Intel IOMMU (a DMAR table and VT-d registers)."""
+    serials = ([other_serial] + ["null"] * (serial_port - 2) if serial_port > 1 else []) + [serial]
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-cpu", cpu,
-           "-smp", str(smp), "-m", mem, "-display", "none", "-no-reboot", "-serial", serial,
+           "-smp", str(smp), "-m", mem, "-display", "none", "-no-reboot",
+           *[arg for chardev in serials for arg in ("-serial", chardev)],
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-cdrom", iso]
     if not serial.startswith("mon:"):
         cmd += ["-monitor", "none"]  # else the monitor shares the serial port (Ctrl-A C)
@@ -209,9 +212,14 @@ def qemu_command(iso, smp=1, cpu="EPYC", uefi=False, icount=None, mem="512M", io
 
 
 def run_qemu(iso, name, timeout=60, echo=False, **machine):
-    """Boot `iso` in QEMU (see qemu_command for `machine`) and return the Run."""
-    cmd = qemu_command(iso, **machine)
+    """Boot `iso` in QEMU (see qemu_command for `machine`) and return the Run. The Run reads the
+    console from COM`serial_port` (default 1); with another port, what COM1 gets (GRUB, and
+    the hypervisor's lines before it moves to the SPCR's port) is kept in
+    build/logs/<name>.com1.log."""
     os.makedirs(LOGS, exist_ok=True)
+    if machine.get("serial_port", 1) != 1:
+        machine.setdefault("other_serial", "file:" + os.path.join(LOGS, name + ".com1.log"))
+    cmd = qemu_command(iso, **machine)
     stderr_log = os.path.join(LOGS, name + ".qemu.log")
     start = time.monotonic()
     # QEMU's own warnings go to a file of their own, so the console holds only the serial port

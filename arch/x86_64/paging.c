@@ -3,7 +3,10 @@
  * from a static pool of page directories so that no allocator is needed yet
  * (Intel SDM Vol. 3A §4.5). Memory-mapped devices are mapped write-back here
  * too: the firmware's MTRRs mark them uncacheable, and UC in an MTRR wins over
- * WB in the page tables (§12.11.4.1). */
+ * WB in the page tables (§12.11.4.1). Registers the hypervisor drives itself
+ * (an MMIO console UART) get an uncached mapping of their own in the device
+ * window, which does not depend on the MTRRs (§12.12.3: PCD+PWT select PAT
+ * entry 3, UC at reset). */
 #include <stdbool.h>
 #include <string.h>
 
@@ -14,17 +17,25 @@
 
 #define PTE_P		0x001ull
 #define PTE_W		0x002ull
+#define PTE_PWT		0x008ull
+#define PTE_PCD		0x010ull
 #define PTE_PS		0x080ull
 #define PTE_ADDR	0x000ffffffffff000ull
 #define GIB		(1ull << 30)
 #define BOOT_MAPPED_END (4 * GIB)
 #define PD_POOL_GIB	60 /* without 1 GiB pages: 4 + 60 GiB of direct map */
 #define PML4_DIRECT_MAP 256
+#define PML4_DEVICE	510 /* DEVICE_WINDOW_BASE */
 
 extern uint64_t boot_pml4[512];
 static uint64_t direct_pdpt[512] __attribute__((aligned(PAGE_SIZE)));
 static uint64_t pd_pool[PD_POOL_GIB][512] __attribute__((aligned(PAGE_SIZE)));
 static uint64_t direct_map_end = BOOT_MAPPED_END;
+/* The device window: one page table, 512 pages of uncached device registers. */
+static uint64_t device_pdpt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t device_pd[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t device_pt[512] __attribute__((aligned(PAGE_SIZE)));
+static unsigned device_pages_used;
 
 static uint64_t table_entry(const void *table)
 {
@@ -79,4 +90,26 @@ void paging_drop_identity_map(void)
 {
 	boot_pml4[0] = 0;
 	write_cr3(read_cr3());
+}
+
+void *paging_map_device(uint64_t phys, uint64_t len)
+{
+	uint64_t first = phys & ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t pages = (phys + len - first + PAGE_SIZE - 1) / PAGE_SIZE;
+	void *virt;
+
+	if (!len || phys + len < phys || (phys + len - 1) > PTE_ADDR ||
+	    pages > 512 - device_pages_used)
+		return NULL;
+	if (!boot_pml4[PML4_DEVICE]) {
+		device_pd[0] = table_entry(device_pt);
+		device_pdpt[0] = table_entry(device_pd);
+		boot_pml4[PML4_DEVICE] = table_entry(device_pdpt);
+	}
+	virt = (void *)(uintptr_t)(DEVICE_WINDOW_BASE + (uint64_t)device_pages_used * PAGE_SIZE +
+				   (phys - first));
+	for (uint64_t i = 0; i < pages; i++) /* new entries: nothing to flush */
+		device_pt[device_pages_used++] =
+			(first + i * PAGE_SIZE) | PTE_P | PTE_W | PTE_PCD | PTE_PWT;
+	return virt;
 }
