@@ -21,6 +21,7 @@
 #include "kernel/manifest.h"
 #include "kernel/spinlock.h"
 #include "kernel/test_irq.h"
+#include "kernel/timerq.h"
 #include "kernel/vm.h"
 #include "sched/sched.h"
 
@@ -30,6 +31,10 @@ static struct sched sched;
 static struct sched_vm sched_vms[MANIFEST_MAX_VMS];
 static struct sched_vcpu sched_vcpus[MAX_SCHED_VCPUS];
 static struct vcpu *vcpu_of[MAX_SCHED_VCPUS];
+/* The APIC-timer deadlines of blocked vCPUs, by sched id, under the lock. */
+static struct timerq timers;
+static struct timerq_entry timer_heap[MAX_SCHED_VCPUS];
+static int timer_pos[MAX_SCHED_VCPUS];
 static unsigned nvcpus;
 static struct spinlock lock = SPINLOCK_INIT;
 static int stats_core = -1;		 /* the core that prints the periodic stats */
@@ -60,6 +65,7 @@ static int wake_locked(struct vcpu *v, uint64_t now)
 	if (!v->blocked)
 		return -1;
 	v->blocked = false;
+	timerq_remove(&timers, (unsigned)v->sched_id);
 	k = sched_wake(&sched, v->sched_id, now_ns(now));
 	return k.core;
 }
@@ -69,7 +75,10 @@ void core_loop_wake(struct vcpu *v)
 	uint64_t flags;
 	int core;
 
-	if (!__atomic_load_n(&v->blocked, __ATOMIC_ACQUIRE))
+	/* running already, or halted with interrupts off for good: an IPI storm
+	 * at such a vCPU must not take the scheduler's lock at each IPI */
+	if (!__atomic_load_n(&v->blocked, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&v->halted_for_good, __ATOMIC_RELAXED))
 		return;
 	flags = spin_lock_irqsave(&lock);
 	core = wake_locked(v, rdtsc());
@@ -93,33 +102,38 @@ static void block(struct vcpu *v, uint64_t now)
 	__atomic_store_n(&v->blocked, true, __ATOMIC_SEQ_CST);
 	if (v->vm->state != VM_STOPPED && vcpu_ready(v, now))
 		core = wake_locked(v, now);
+	else if (v->vm->state != VM_STOPPED && vcpu_next_event(v))
+		timerq_set(&timers, (unsigned)v->sched_id, vcpu_next_event(v));
 	spin_unlock_irqrestore(&lock, flags);
 	kick(core);
 }
 
 /* Blocked vCPUs whose APIC timer is due wake up; returns the earliest timer
- * still to come of the blocked ones (0: none), for the core's own timer. */
+ * still to come of the blocked ones (0: none), for the core's own timer. Only
+ * the due ones are looked at (the timer queue), so a guest exit costs the
+ * same however many vCPUs are blocked. */
 static uint64_t wake_timers(uint64_t now)
 {
-	uint64_t flags = spin_lock_irqsave(&lock), next = 0;
+	uint64_t flags = spin_lock_irqsave(&lock), due;
+	unsigned id;
 
-	for (unsigned i = 0; i < nvcpus; i++) {
-		struct vcpu *v = vcpu_of[i];
-		uint64_t due = vcpu_next_event(v);
+	while (timerq_peek(&timers, &id, &due) && due <= now) {
+		struct vcpu *v = vcpu_of[id];
 
-		if (!v->blocked || !due || v->vm->state == VM_STOPPED)
+		if (v->vm->state != VM_STOPPED && vcpu_ready(v, now)) {
+			kick(wake_locked(v, now)); /* the expiry raised its interrupt */
 			continue;
-		if (due <= now) {
-			if (vcpu_ready(v, now)) { /* the expiry raised its interrupt */
-				kick(wake_locked(v, now));
-				continue;
-			}
-			due = vcpu_next_event(v); /* masked, or a periodic timer's next */
 		}
-		next = earliest(next, due);
+		due = v->vm->state == VM_STOPPED ? 0 : vcpu_next_event(v);
+		if (due > now) /* a periodic timer's next tick */
+			timerq_set(&timers, id, due);
+		else /* masked, or its VM stopped: nothing will wake it by time */
+			timerq_remove(&timers, id);
 	}
+	if (!timerq_peek(&timers, &id, &due))
+		due = 0;
 	spin_unlock_irqrestore(&lock, flags);
-	return next;
+	return due;
 }
 
 static struct sched_pick pick_next(uint64_t now)
@@ -288,6 +302,7 @@ int core_loop_init(const struct manifest *m)
 	if (sched_init(&sched, &p, sched_vms, MANIFEST_MAX_VMS, sched_vcpus, MAX_SCHED_VCPUS,
 		       now_ns(now)))
 		return -1;
+	timerq_init(&timers, timer_heap, timer_pos, MAX_SCHED_VCPUS);
 	add_cores(m);
 	stats_every = tsc_from_us((uint64_t)m->stats_interval_ms * 1000);
 	next_stats = now + stats_every;
