@@ -1,6 +1,7 @@
-"""Manifests of the scheduling scenarios (issue 4) that the tests and `make bench` share: one VM
+"""Manifests of the scenarios that the tests and `make bench` share. Scheduling (issue 4): one VM
 taking test-irq's periodic interrupts and CPU-bound VMs, all on one regular core, with or without
-a turbo core (and turbo preemption)."""
+a turbo core (and turbo preemption). I/O: VMs running blk-bench against virtio-blk ramdisks, in
+exit mode or served by one I/O core."""
 import json
 import os
 
@@ -36,3 +37,30 @@ def write(manifest, path):
     with open(path, "w") as f:
         json.dump(manifest, f, indent=1)
     return path
+
+
+# --- I/O scenarios (issue: virtio-pci devices served by polling I/O cores) ----------------------
+
+IO_MODES = ("exit", "sidecore")
+
+
+def io_manifest(mode, vms=1, qd=4, n=2000, ms=None, req_kib=4, write_pct=30, poll_idle_us=None,
+                memory_mib=16, disk_mib=8):
+    """`vms` VMs on regular core 0, each running guest-shim's `blk-bench` (random 4 KiB reads and
+    writes, `qd` in flight, `n` requests or for `ms` milliseconds) against a virtio-blk ramdisk
+    of its own. CPU 1 is the I/O core that serves every VM's queue in "sidecore" mode; in "exit"
+    mode it idles and each notify write is served in the exit handler. `poll_idle_us` None keeps
+    the hypervisor's default (a queue quiet that long goes back to notifications)."""
+    io = {"mode": mode}
+    if poll_idle_us is not None:
+        io["poll_idle_us"] = poll_idle_us
+    amount = f"ms={ms}" if ms else f"n={n}"
+    return {
+        "cores": {"regular": [0], "io": [1]},
+        "poweroff": "when_vms_done", "stats_interval_ms": 0, "io": io,
+        "vms": [{"name": f"blk{i}", "memory_mib": memory_mib, "image": "guest-shim",
+                 "cmdline": f"workload=blk-bench {amount} qd={qd} req_kib={req_kib} "
+                            f"write_pct={write_pct} seed={7 + i}",
+                 "devices": [{"type": "virtio-blk", "size_mib": disk_mib}]}
+                for i in range(vms)],
+    }
