@@ -27,11 +27,38 @@ static uint8_t checksum(const void *p, size_t len)
 	return sum;
 }
 
+/* The RSDP's length is firmware's u32: it is checked against what the callers have
+ * before the extended checksum reads that many bytes. acpi_parse and
+ * acpi_for_each_table get a pointer (the boot loader's copy, or acpi_find_rsdp's
+ * mapping of sizeof(struct acpi_rsdp)), not a physical address, so there is no
+ * mapping to widen: a revision-2 RSDP must be exactly the 36 bytes mapped, the
+ * length of every RSDP from ACPI 2.0 to 6.5. Anything else is refused, with a
+ * reason. 0, or -1 with the reason in err. */
+static int rsdp_check(const struct acpi_rsdp *r, char *err, size_t errlen)
+{
+	if (memcmp(r->signature, ACPI_SIG_RSDP, 8) || checksum(r, ACPI_RSDP_V1_LENGTH)) {
+		snprintf(err, errlen, "RSDP signature or checksum is wrong");
+		return -1;
+	}
+	if (r->revision < 2)
+		return 0;
+	if (r->length != sizeof(*r)) {
+		snprintf(err, errlen, "RSDP revision %u has length %u, not the %zu bytes mapped",
+			 r->revision, r->length, sizeof(*r));
+		return -1;
+	}
+	if (checksum(r, sizeof(*r))) {
+		snprintf(err, errlen, "RSDP extended checksum is wrong");
+		return -1;
+	}
+	return 0;
+}
+
 static bool rsdp_valid(const struct acpi_rsdp *r)
 {
-	if (memcmp(r->signature, ACPI_SIG_RSDP, 8) || checksum(r, ACPI_RSDP_V1_LENGTH))
-		return false;
-	return r->revision < 2 || !checksum(r, r->length);
+	char err[8];
+
+	return !rsdp_check(r, err, sizeof(err));
 }
 
 uint64_t acpi_find_rsdp(acpi_map_fn map)
@@ -115,13 +142,16 @@ static uint64_t root_entry(const struct root *root, unsigned i)
 	return v;
 }
 
+/* The DSDT's address, or 0 when the FADT is too short to hold one. */
 static uint64_t fadt_dsdt(const struct acpi_fadt *f)
 {
 	size_t have = f->header.length;
 
 	if (have >= offsetof(struct acpi_fadt, x_dsdt) + 8 && f->x_dsdt)
 		return f->x_dsdt;
-	return f->dsdt;
+	if (have >= offsetof(struct acpi_fadt, dsdt) + 4)
+		return f->dsdt;
+	return 0;
 }
 
 int acpi_for_each_table(const void *rsdp, acpi_map_fn map,
@@ -144,7 +174,8 @@ int acpi_for_each_table(const void *rsdp, acpi_map_fn map,
 		fn(t, phys, ctx);
 		if (!memcmp(t->signature, ACPI_SIG_FADT, 4)) {
 			uint64_t dsdt = fadt_dsdt((const struct acpi_fadt *)t);
-			const struct acpi_sdt_header *d = map_table(&w, dsdt, ACPI_SIG_DSDT);
+			const struct acpi_sdt_header *d =
+				dsdt ? map_table(&w, dsdt, ACPI_SIG_DSDT) : NULL;
 
 			if (d)
 				fn(d, dsdt, ctx);
@@ -155,7 +186,8 @@ int acpi_for_each_table(const void *rsdp, acpi_map_fn map,
 
 static void parse_dsdt(struct walk *w, const struct acpi_fadt *fadt, struct acpi_info *out)
 {
-	const struct acpi_sdt_header *d = map_table(w, fadt_dsdt(fadt), ACPI_SIG_DSDT);
+	uint64_t dsdt = fadt_dsdt(fadt);
+	const struct acpi_sdt_header *d = dsdt ? map_table(w, dsdt, ACPI_SIG_DSDT) : NULL;
 
 	if (d)
 		out->have_s5 = acpi_find_s5((const uint8_t *)(d + 1), d->length - sizeof(*d),
@@ -168,7 +200,8 @@ static int parse_table(struct walk *w, const struct acpi_sdt_header *t, uint64_t
 	if (!memcmp(t->signature, ACPI_SIG_MADT, 4))
 		return acpi_parse_madt((const struct acpi_madt *)t, out, w->err, w->errlen);
 	if (!memcmp(t->signature, ACPI_SIG_FADT, 4)) {
-		acpi_parse_fadt((const struct acpi_fadt *)t, out);
+		if (acpi_parse_fadt((const struct acpi_fadt *)t, out, w->err, w->errlen))
+			return -1;
 		parse_dsdt(w, (const struct acpi_fadt *)t, out);
 	} else if (!memcmp(t->signature, ACPI_SIG_DMAR, 4)) {
 		out->dmar_phys = phys;
@@ -191,10 +224,8 @@ int acpi_parse(const void *rsdp, acpi_map_fn map, struct acpi_info *out, char *e
 	bool have_madt = false;
 
 	memset(out, 0, sizeof(*out));
-	if (!rsdp_valid(r)) {
-		snprintf(err, errlen, "RSDP signature or checksum is wrong");
+	if (rsdp_check(r, err, errlen))
 		return -1;
-	}
 	out->revision = r->revision;
 	if (map_root(&w, r, &root))
 		return -1;

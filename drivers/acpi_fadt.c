@@ -1,13 +1,23 @@
 /* FADT (ACPI 6.5 §5.2.9): the fixed hardware ports, and \_S5 from the DSDT's
  * AML, which together are how the machine is powered off (§7.4.2). */
+#include <stdio.h>
 #include <string.h>
 
 #include "drivers/acpi_internal.h"
 
-void acpi_parse_fadt(const struct acpi_fadt *f, struct acpi_info *out)
+/* The fields read unconditionally end with `flags`: the whole ACPI 1.0 FADT. */
+#define FADT_MIN_LENGTH (offsetof(struct acpi_fadt, flags) + sizeof(uint32_t))
+
+int acpi_parse_fadt(const struct acpi_fadt *f, struct acpi_info *out, char *err, size_t errlen)
 {
 	uint32_t len = f->header.length;
 
+	/* The caller mapped `len` bytes, known to cover the SDT header only. */
+	if (len < FADT_MIN_LENGTH) {
+		snprintf(err, errlen, "FADT is %u bytes, shorter than its fields (%zu bytes)", len,
+			 FADT_MIN_LENGTH);
+		return -1;
+	}
 	out->pm1a_cnt = (uint16_t)f->pm1a_cnt_blk;
 	out->pm1b_cnt = (uint16_t)f->pm1b_cnt_blk;
 	out->pm_tmr = (uint16_t)f->pm_tmr_blk;
@@ -21,6 +31,7 @@ void acpi_parse_fadt(const struct acpi_fadt *f, struct acpi_info *out)
 		out->reset_reg = f->reset_reg;
 		out->reset_value = f->reset_value;
 	}
+	return 0;
 }
 
 /* PkgLength (§20.2.4): the top two bits of the lead byte say how many more

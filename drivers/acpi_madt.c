@@ -86,9 +86,17 @@ static int parse_entry(const struct acpi_madt_entry *e, struct acpi_info *out, c
 
 int acpi_parse_madt(const struct acpi_madt *madt, struct acpi_info *out, char *err, size_t errlen)
 {
-	const uint8_t *p = (const uint8_t *)(madt + 1);
-	const uint8_t *end = (const uint8_t *)madt + madt->header.length;
+	const uint8_t *p, *end;
 
+	/* The caller mapped header.length bytes, known to cover the SDT header only. */
+	if (madt->header.length < sizeof(*madt)) {
+		snprintf(err, errlen,
+			 "MADT is %u bytes, shorter than its header fields (%zu bytes)",
+			 madt->header.length, sizeof(*madt));
+		return -1;
+	}
+	p = (const uint8_t *)(madt + 1);
+	end = (const uint8_t *)madt + madt->header.length;
 	out->lapic_addr = madt->lapic_address;
 	out->pcat_compat = madt->flags & ACPI_MADT_PCAT_COMPAT;
 	while (p + sizeof(struct acpi_madt_entry) <= end) {

@@ -57,46 +57,56 @@ struct segment {
 	uint64_t offset, paddr, filesz, memsz;
 };
 
+/* The file's bytes are copied out with memcpy, never dereferenced as headers: the image
+ * and e_phoff are the guest's, so the headers need not be aligned. */
 static int read_header(const void *file, size_t size, struct image *im, char *err, size_t errlen)
 {
-	const struct elf_common_ehdr *c = file;
+	struct elf_common_ehdr c;
 
-	if (size < sizeof(struct elf64_ehdr) || memcmp(c->ident, "\177ELF", 4))
+	if (size < sizeof(struct elf64_ehdr))
 		return snprintf(err, errlen, "not an ELF file"), -1;
-	if (c->ident[4] == ELFCLASS64 && c->machine == EM_X86_64) {
-		const struct elf64_ehdr *h = file;
+	memcpy(&c, file, sizeof(c));
+	if (memcmp(c.ident, "\177ELF", 4))
+		return snprintf(err, errlen, "not an ELF file"), -1;
+	if (c.ident[4] == ELFCLASS64 && c.machine == EM_X86_64) {
+		struct elf64_ehdr h;
 
-		*im = (struct image){64, h->entry, h->phoff, h->phnum, sizeof(struct elf64_phdr)};
-		if (h->phentsize != im->phentsize)
+		memcpy(&h, file, sizeof(h));
+		*im = (struct image){64, h.entry, h.phoff, h.phnum, sizeof(struct elf64_phdr)};
+		if (h.phentsize != im->phentsize)
 			return snprintf(err, errlen, "program headers of an unknown size"), -1;
-	} else if (c->ident[4] == ELFCLASS32 && c->machine == EM_386) {
-		const struct elf32_ehdr *h = file;
+	} else if (c.ident[4] == ELFCLASS32 && c.machine == EM_386) {
+		struct elf32_ehdr h;
 
-		*im = (struct image){32, h->entry, h->phoff, h->phnum, sizeof(struct elf32_phdr)};
-		if (h->phentsize != im->phentsize)
+		memcpy(&h, file, sizeof(h));
+		*im = (struct image){32, h.entry, h.phoff, h.phnum, sizeof(struct elf32_phdr)};
+		if (h.phentsize != im->phentsize)
 			return snprintf(err, errlen, "program headers of an unknown size"), -1;
 	} else {
 		return snprintf(err, errlen, "not an x86-64 ELF64 or i386 ELF32 executable"), -1;
 	}
-	if (c->ident[5] != ELFDATA2LSB || c->type != ET_EXEC)
+	if (c.ident[5] != ELFDATA2LSB || c.type != ET_EXEC)
 		return snprintf(err, errlen, "not a little-endian ELF executable"), -1;
 	if (im->phoff > size || (uint64_t)im->phnum * im->phentsize > size - im->phoff)
 		return snprintf(err, errlen, "program headers outside the file"), -1;
 	return 0;
 }
 
+/* Program header i, which read_header checked lies inside the file. */
 static struct segment read_segment(const uint8_t *file, const struct image *im, unsigned i)
 {
-	const void *p = file + im->phoff + (uint64_t)i * im->phentsize;
+	const uint8_t *p = file + im->phoff + (uint64_t)i * im->phentsize;
 
 	if (im->bits == 64) {
-		const struct elf64_phdr *s = p;
+		struct elf64_phdr s;
 
-		return (struct segment){s->type, s->offset, s->paddr, s->filesz, s->memsz};
+		memcpy(&s, p, sizeof(s));
+		return (struct segment){s.type, s.offset, s.paddr, s.filesz, s.memsz};
 	}
-	const struct elf32_phdr *s = p;
+	struct elf32_phdr s;
 
-	return (struct segment){s->type, s->offset, s->paddr, s->filesz, s->memsz};
+	memcpy(&s, p, sizeof(s));
+	return (struct segment){s.type, s.offset, s.paddr, s.filesz, s.memsz};
 }
 
 static int load_segment(const struct segment *p, const uint8_t *image, size_t size, uint8_t *dst,

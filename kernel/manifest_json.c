@@ -71,6 +71,9 @@ static int span_end(const struct json_ctx *c, int tok)
 	return c->tok[tok].end + (c->tok[tok].type == JSMN_STRING);
 }
 
+/* A syntax error names no field: json_check_separators' path is dropped. */
+#define syntax_fail(c, ...) (json_path_pop((c), 0), json_fail((c), __VA_ARGS__))
+
 /* Between `from` and `to` there must be only white space around exactly one
  * `sep` (or nothing, when sep is 0). */
 static int check_gap(struct json_ctx *c, int from, int to, char sep)
@@ -83,11 +86,11 @@ static int check_gap(struct json_ctx *c, int from, int to, char sep)
 		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
 			continue;
 		if (ch != sep || seen)
-			return json_fail(c, "invalid JSON at byte %d: unexpected '%c'", i, ch);
+			return syntax_fail(c, "invalid JSON at byte %d: unexpected '%c'", i, ch);
 		seen = true;
 	}
 	if (sep && !seen)
-		return json_fail(c, "invalid JSON at byte %d: '%c' expected", to, sep);
+		return syntax_fail(c, "invalid JSON at byte %d: '%c' expected", to, sep);
 	return 0;
 }
 
@@ -104,25 +107,62 @@ static int check_primitive(struct json_ctx *c, int tok)
 		return 0;
 	for (int i = 0; i < n; i++)
 		if (!strchr("0123456789+-.eE", p[i]) || (i == 0 && !strchr("-0123456789", p[i])))
-			return json_fail(c, "invalid JSON at byte %d: \"%.*s\" is not a value",
-					 t->start, n, p);
+			return syntax_fail(c, "invalid JSON at byte %d: \"%.*s\" is not a value",
+					   t->start, n, p);
 	return 0;
 }
 
+static void push_key(struct json_ctx *c, int key)
+{
+	const jsmntok_t *k = &c->tok[key];
+	char name[40];
+
+	snprintf(name, sizeof(name), "%.*s", k->end - k->start, c->js + k->start);
+	json_path_push_key(c, name);
+}
+
+/* jsmn takes {"k": } for an object of one member whose key has no value (the key's
+ * size stays 0); the token after the key is then past the ntok of this parse (a
+ * stale one of an earlier parse) or the next key. Refused, naming the field. */
+static int check_value(struct json_ctx *c, int key)
+{
+	if (key + 1 < c->ntok && c->tok[key].size)
+		return 0;
+	push_key(c, key);
+	return json_fail(c, "invalid JSON at byte %d: the field has no value", span_end(c, key));
+}
+
+/* Walks the tree under `tok`, keeping the JSON path of each value for check_value. */
 int json_check_separators(struct json_ctx *c, int tok)
 {
 	const jsmntok_t *t = &c->tok[tok];
-	int children = t->type == JSMN_OBJECT ? 2 * t->size : t->type == JSMN_ARRAY ? t->size : 0;
+	bool object = t->type == JSMN_OBJECT;
+	int children = object ? 2 * t->size : t->type == JSMN_ARRAY ? t->size : 0;
 	int prev_end = t->start + 1, child = tok + 1;
 
 	for (int i = 0; i < children; i++) {
-		char sep = i == 0 ? 0 : (t->type == JSMN_OBJECT && i % 2) ? ':' : ',';
+		char sep = i == 0 ? 0 : (object && i % 2) ? ':' : ',';
+		size_t saved = c->path_len;
 
-		if (check_gap(c, prev_end, span_start(c, child), sep) ||
-		    json_check_separators(c, child))
+		if (child >= c->ntok) /* jsmn counts only the tokens it made: a safeguard */
+			return syntax_fail(c, "invalid JSON: the text ends inside a value");
+		if (check_gap(c, prev_end, span_start(c, child), sep))
 			return -1;
 		prev_end = span_end(c, child);
-		child = t->type == JSMN_OBJECT && i % 2 == 0 ? child + 1 : json_skip(c, child);
+		if (object && i % 2 == 0) { /* a key, a string in strict mode */
+			if (check_value(c, child))
+				return -1;
+			child++;
+			continue;
+		}
+		if (object)
+			push_key(c, child - 1);
+		else
+			json_path_push_index(c, i);
+		if (json_check_separators(c, child))
+			return -1;
+		json_path_pop(c, saved);
+		child = json_skip(c, child);
 	}
 	if (children)
 		return check_gap(c, prev_end, t->end - 1, 0);

@@ -384,6 +384,103 @@ static void test_find_rsdp_in_bios_area(void **state)
 	fake_reset();
 }
 
+/* --- fuzzing's finds (tests/fuzz/crashes/fuzz_acpi/) ------------------------------ */
+
+/* Replaces region i by a heap copy of exactly `len` bytes: AddressSanitizer flags any read past. */
+static void replace_region(int i, const void *bytes, size_t len)
+{
+	free(regions[i].bytes);
+	regions[i].bytes = malloc(len);
+	regions[i].len = len;
+	memcpy(regions[i].bytes, bytes, len);
+}
+
+/* A table of its SDT header only, 36 bytes, with a good checksum. */
+static void header_only_table(int region, const char *sig)
+{
+	uint8_t t[36] = {0};
+
+	header(t, sig, sizeof(t), 1);
+	fix_checksum(t, sizeof(t), 9);
+	replace_region(region, t, sizeof(t));
+}
+
+static void count_dsdt(const struct acpi_sdt_header *t, uint64_t phys, void *ctx)
+{
+	(void)phys;
+	if (!memcmp(t->signature, ACPI_SIG_DSDT, 4))
+		++*(int *)ctx;
+}
+
+/* A revision-2 RSDP whose length says more than the 36 bytes mapped: the extended checksum
+ * must not run past them (rsdp-length-past-mapping). */
+static void test_rsdp_length_past_the_mapping(void **state)
+{
+	static struct synth s;
+	static uint8_t bios[0x20000];
+	struct acpi_info info;
+	char err[128];
+	uint8_t *rsdp = malloc(36);
+	uint32_t len = 0x1000;
+	uint16_t no_ebda = 0;
+
+	(void)state;
+	build_synthetic(&s, 1, 1);
+	memcpy(s.rsdp + 20, &len, 4);
+	fix_checksum(s.rsdp, 20, 8);
+	fix_checksum(s.rsdp, 36, 32);
+	memcpy(rsdp, s.rsdp, 36);
+	assert_int_equal(acpi_parse(rsdp, fake_map, &info, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "RSDP revision 2 has length 4096, not the 36 bytes mapped"));
+	assert_int_equal(acpi_for_each_table(rsdp, fake_map, count_dsdt, &(int){0}), -1);
+	len = 20; /* shorter than its own fields */
+	memcpy(rsdp + 20, &len, 4);
+	fix_checksum(rsdp, 20, 8);
+	assert_int_equal(acpi_parse(rsdp, fake_map, &info, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "has length 20"));
+	memcpy(bios + 0x12340, rsdp, 36); /* not found by the scan either */
+	fake_reset();
+	fake_add(0x40e, &no_ebda, 2);
+	fake_add(0xe0000, bios, sizeof(bios));
+	assert_int_equal(acpi_find_rsdp(fake_map), 0);
+	free(rsdp);
+	fake_reset();
+}
+
+/* A MADT of 36 bytes ends before lapic_address and flags (madt-shorter-than-its-fields). */
+static void test_madt_shorter_than_its_fields(void **state)
+{
+	static struct synth s;
+	struct acpi_info info;
+	char err[128];
+
+	(void)state;
+	build_synthetic(&s, 1, 1);
+	header_only_table(1, ACPI_SIG_MADT); /* build_synthetic adds the MADT second */
+	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), -1);
+	assert_string_equal(err, "MADT is 36 bytes, shorter than its header fields (44 bytes)");
+	fake_reset();
+}
+
+/* A FADT of 36 bytes ends before dsdt and the ports (fadt-shorter-than-its-fields); the table
+ * walk reports it but looks for no DSDT through it. */
+static void test_fadt_shorter_than_its_fields(void **state)
+{
+	static struct synth s;
+	struct acpi_info info;
+	char err[128];
+	int dsdts = 0;
+
+	(void)state;
+	build_synthetic(&s, 1, 1);
+	header_only_table(2, ACPI_SIG_FADT); /* the FADT third */
+	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), -1);
+	assert_string_equal(err, "FADT is 36 bytes, shorter than its fields (116 bytes)");
+	assert_int_equal(acpi_for_each_table(s.rsdp, fake_map, count_dsdt, &dsdts), 0);
+	assert_int_equal(dsdts, 0);
+	fake_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +490,9 @@ int main(void)
 		cmocka_unit_test(test_80_cpus_mixed_entries),
 		cmocka_unit_test(test_cpus_beyond_the_limit_are_counted),
 		cmocka_unit_test(test_find_rsdp_in_bios_area),
+		cmocka_unit_test(test_rsdp_length_past_the_mapping),
+		cmocka_unit_test(test_madt_shorter_than_its_fields),
+		cmocka_unit_test(test_fadt_shorter_than_its_fields),
 	};
 
 	return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);

@@ -13,6 +13,13 @@
 
 #define RAM (4u << 20)
 
+/* UBSan's reports (a misaligned access, say) fail the test rather than print and go on. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
 struct image {
 	uint8_t ehdr[64];
 	uint8_t phdr[2][56];
@@ -146,12 +153,40 @@ static void test_loads_elf32_for_a_32_bit_entry(void **state)
 	free(ram);
 }
 
+/* Program headers at an odd e_phoff in an image at an odd address: read with memcpy, never
+ * dereferenced (tests/fuzz/crashes/fuzz_elf/misaligned-phdr). */
+static void test_misaligned_program_headers(void **state)
+{
+	struct image im;
+	enum { PHOFF = 65, DATA = PHOFF + sizeof(im.phdr), SIZE = DATA + sizeof(im.data) };
+	uint8_t *buf = calloc(1, SIZE + 1), *file = buf + 1;
+	uint8_t *ram = calloc(1, RAM);
+	struct elf_entry entry = {0, 0};
+	char err[64];
+
+	(void)state;
+	make_image(&im, 0x100000);
+	put64(im.ehdr + 32, PHOFF);
+	put64(im.phdr[0] + 8, DATA);
+	memcpy(file, im.ehdr, sizeof(im.ehdr));
+	memcpy(file + PHOFF, im.phdr, sizeof(im.phdr));
+	memcpy(file + DATA, im.data, sizeof(im.data));
+	assert_int_equal(elf_load(file, SIZE, ram, RAM, 0x100000, &entry, err, sizeof(err)), 0);
+	assert_int_equal(entry.address, 0x100010);
+	assert_int_equal(ram[0x100000], 0xab);
+	assert_int_equal(ram[0x10000f], 0xab);
+	assert_int_equal(ram[0x100010], 0);
+	free(ram);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loads_segment_and_zeroes_bss),
 		cmocka_unit_test(test_refuses_bad_images),
 		cmocka_unit_test(test_loads_elf32_for_a_32_bit_entry),
+		cmocka_unit_test(test_misaligned_program_headers),
 	};
 
 	return cmocka_run_group_tests_name("elf", tests, NULL, NULL);

@@ -107,6 +107,40 @@ static void test_syntax_errors(void **state)
 	expect_error("{\"poweroff\": never}", "(top level)", "invalid JSON");
 }
 
+/* A key without a value ({"k": }), which jsmn lets through: an invalid-JSON error naming the
+ * field. Each is parsed after a manifest whose third token is an array opening at byte 16 and
+ * closing at byte 81, the tokens the fuzzer's harness had left (fuzz_manifest/key-without-value):
+ * taking that stale token for the value of {"size_mib":    } reads the text up to byte 81, past
+ * its 17 bytes, which AddressSanitizer catches as the text is a heap copy of exactly its length. */
+static void expect_no_value(const char *json, const char *field)
+{
+	static const char stale[] =
+		"{\"vms\":         [" /* byte 16 */
+		"                                                                "
+		"]}";
+	size_t len = strlen(json);
+	char *copy = malloc(len);
+
+	assert_int_equal(parse(stale), 0);
+	memcpy(copy, json, len);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(manifest_parse(copy, len, &m, &err), -1);
+	assert_string_equal(err.field, field);
+	if (!strstr(err.reason, "invalid JSON") || !strstr(err.reason, "has no value"))
+		fail_msg("reason \"%s\"", err.reason);
+	free(copy);
+}
+
+static void test_key_without_value(void **state)
+{
+	(void)state;
+	expect_no_value("{\"size_mib\":    }", "size_mib");
+	expect_no_value("{\"poweroff\": \"never\", \"on_error\": }", "on_error");
+	expect_no_value("{\"scheduler\": {\"turbo_slice_us\": }, \"poweroff\": \"never\"}",
+			"scheduler.turbo_slice_us");
+	expect_no_value("{\"vms\": [{\"name\": \"a\"}, {\"name\": }]}", "vms[1].name");
+}
+
 static void test_field_errors(void **state)
 {
 	(void)state;
@@ -230,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full_manifest),
 		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_key_without_value),
 		cmocka_unit_test(test_field_errors),
 		cmocka_unit_test(test_platform_checks),
 		cmocka_unit_test(test_robust_against_garbage),
