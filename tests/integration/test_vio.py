@@ -17,11 +17,18 @@ VIO = {
     "bochs-vmx": Boot("vio-bochs", "bochs", "good/vio.json", cpus=2, timeout=600,
                       options=(("model", "corei7_skylake_x"),)),
 }
-BAD = [Boot(f"vio-bad{n}-qemu", "qemu", f"good/vio_bad{n}.json", cpus=2, timeout=240)
-       for n in (1, 2)]
-SIDECORE = Boot("vio-sidecore-qemu", "qemu", "good/vio_sidecore.json", cpus=2, timeout=300)
-EXIT_MODE = Boot("vio-exit-qemu", "qemu", "good/vio_exit.json", cpus=2, timeout=300)
-BOOTS = list(VIO.values()) + BAD + [SIDECORE, EXIT_MODE]
+BOCHS = (("model", "corei7_skylake_x"),)
+BAD = {(n, emulator): Boot(f"vio-bad{n}-{emulator}", emulator, f"good/vio_bad{n}.json", cpus=2,
+                           timeout=240 if emulator == "qemu" else 600,
+                           options=() if emulator == "qemu" else BOCHS)
+       for n in (1, 2) for emulator in ("qemu", "bochs")}
+SIDECORE = {e: Boot(f"vio-sidecore-{e}", e, "good/vio_sidecore.json", cpus=2,
+                    timeout=300 if e == "qemu" else 900, options=() if e == "qemu" else BOCHS)
+            for e in ("qemu", "bochs")}
+EXIT_MODE = {e: Boot(f"vio-exit-{e}", e, "good/vio_exit.json", cpus=2,
+                     timeout=300 if e == "qemu" else 900, options=() if e == "qemu" else BOCHS)
+             for e in ("qemu", "bochs")}
+BOOTS = list(VIO.values()) + list(BAD.values()) + list(SIDECORE.values()) + list(EXIT_MODE.values())
 
 
 def reports(run, vm):
@@ -96,9 +103,11 @@ def test_a_vm_without_devices_is_unchanged(vio):
     assert plain["exit_npf"] == 0 and not final_io(vio, "plain")
 
 
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
 @pytest.mark.parametrize("case", BAD_CASES)
-def test_malformed_request_stops_only_its_device(boots, case):
-    run = boots.get(BAD[0] if case in manifest_vm_cases("good/vio_bad1.json") else BAD[1])
+def test_malformed_request_stops_only_its_device(boots, case, emulator):
+    part = 1 if case in manifest_vm_cases("good/vio_bad1.json") else 2
+    run = boots.get(BAD[part, emulator])
     vm = "bad-" + case
     errors = [e for e in run.of_type("vio_error") if e["vm"] == vm]
     assert len(errors) == 1, run.describe()
@@ -114,7 +123,7 @@ def manifest_vm_cases(part):
             if "case=" in vm["cmdline"]]
 
 
-@pytest.mark.parametrize("boot", BAD, ids=lambda b: b.name)
+@pytest.mark.parametrize("boot", BAD.values(), ids=lambda b: b.name)
 def test_neighbour_io_finishes_beside_bad_devices(boots, boot):
     run = boots.get(boot)
     assert not run.of_type("panic") and run.ended == "poweroff", run.describe()
@@ -125,8 +134,9 @@ def test_neighbour_io_finishes_beside_bad_devices(boots, boot):
     assert {e["vm"] for e in run.of_type("vio_error")} == bad_vms
 
 
-def test_sidecore_requests_cost_no_exits(boots):
-    run = boots.get(SIDECORE)
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_sidecore_requests_cost_no_exits(boots, emulator):
+    run = boots.get(SIDECORE[emulator])
     r = reports(run, "bench")
     assert r["blk_requests"] == 10000 and r["blk_errors"] == 0, run.describe()
     exits = phase_exits(run, "bench", "npf") + phase_exits(run, "bench", "io")
@@ -134,8 +144,9 @@ def test_sidecore_requests_cost_no_exits(boots):
     assert r["blk_kicks"] == phase_exits(run, "bench", "npf")  # every notify write exits
 
 
-def test_exit_mode_requests_exit_each(boots):
-    run = boots.get(EXIT_MODE)
+@pytest.mark.parametrize("emulator", ["qemu", "bochs"])
+def test_exit_mode_requests_exit_each(boots, emulator):
+    run = boots.get(EXIT_MODE[emulator])
     r = reports(run, "bench")
     assert r["blk_requests"] == 10000 and r["blk_errors"] == 0, run.describe()
     exits = phase_exits(run, "bench", "npf") + phase_exits(run, "bench", "io")
