@@ -24,6 +24,16 @@ struct table_register {
 extern char shim_exception_stubs[], shim_interrupt_stubs[];
 static const uint64_t gdt[3] = {0, 0x00af9a000000ffffull, 0x00cf92000000ffffull};
 static struct gate idt[256] __attribute__((aligned(16)));
+static const void *exception_entry[32]; /* a workload's own handlers, or NULL */
+
+/* Before shim_install_idt, on every vCPU alike (the IDT is shared, so each
+ * vCPU's install writes the same gates): exception `vector` goes to `entry`
+ * instead of the stub that ends the VM. */
+void shim_exception_override(unsigned vector, const void *entry)
+{
+	if (vector < 32)
+		exception_entry[vector] = entry;
+}
 
 void shim_exception(uint64_t vector, uint64_t rip);
 void shim_exception(uint64_t vector, uint64_t rip)
@@ -43,6 +53,9 @@ void shim_install_idt(void)
 	for (int v = 0; v < 256; v++) {
 		const char *stub = v < 32 ? shim_exception_stubs + v * STUB_SIZE
 					  : shim_interrupt_stubs + (v - 32) * STUB_SIZE;
+
+		if (v < 32 && exception_entry[v])
+			stub = exception_entry[v];
 		uint64_t a = (uint64_t)(uintptr_t)stub;
 
 		idt[v] = (struct gate){

@@ -36,6 +36,9 @@
  *   net-ping n=N    virtio-net: N echoed round trips (net_workloads.c)
  *   vio-bad case=C  one malformed virtio-blk request: NEEDS_RESET, then a
  *                   reset and a good request (vio_bad.c)
+ *   chaos seed=S n=N ms=M [mmio=1] [pci=1] [oob=1]
+ *                   a hostile guest: seeded storms of IPIs, timers, MMIO,
+ *                   ports, MSRs and wild hypercalls, counted (chaos.c)
  * An unknown workload name ends the VM with exit code 2; none means hello.
  * Every workload but `ud` runs with guest-shim's own GDT and IDT, which report
  * an exception and end the VM.
@@ -52,7 +55,6 @@
 #define VCPU_STACK_BYTES  0x10000  /* kernel/vm.c gives each vCPU that much */
 #define CACHE_LINE	  64
 #define PAGE_BYTES	  4096
-#define SHIM_VEC_DONE	  0x4f /* a vCPU tells vCPU 0 it has finished */
 
 #define UNKNOWN_WORKLOAD_EXIT 2
 #define UNKNOWN_NAME_MAX      40
@@ -353,6 +355,9 @@ static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	} else if (shim_arg_is(cmdline, "workload", "vio-bad")) {
 		apic_start(cmdline);
 		shim_run_vio_bad(cmdline, ram_bytes, vcpu);
+	} else if (shim_arg_is(cmdline, "workload", "chaos")) {
+		apic_start(cmdline);
+		shim_run_chaos(cmdline, ram_bytes, vcpu);
 	} else if (shim_arg_value(cmdline, "workload") &&
 		   !shim_arg_is(cmdline, "workload", "hello"))
 		unknown_workload(cmdline, vcpu);
@@ -383,6 +388,8 @@ void shim_main(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	uint64_t start;
 
 	start = rdtsc();
+	if (shim_arg_is(cmdline, "workload", "chaos"))
+		shim_chaos_hooks();
 	if (!shim_arg_is(cmdline, "workload", "ud"))
 		shim_install_idt();
 	shim_hypercall_init(vcpu);

@@ -11,6 +11,7 @@
 #define SHIM_VEC_TIMER	0x30 /* + the vCPU's index */
 #define SHIM_VEC_IPI	0x50 /* + the receiving vCPU's index */
 #define SHIM_VEC_DEVICE 0x60 /* test-irq's interrupts */
+#define SHIM_VEC_DONE	0x4f /* a vCPU tells vCPU 0 it has finished */
 
 /* virtio workloads: queue interrupts, configuration changes, and the wake-up
  * vCPU 0 sends the irq vCPU when the workload is over */
@@ -25,6 +26,9 @@ void shim_hypercall_init(uint32_t vcpu);
 /* The VM's number of vCPUs (HV_CPUID_FEATURES). */
 uint32_t shim_vcpu_count(void);
 void shim_install_idt(void);
+/* Before shim_install_idt, alike on every vCPU: exception `vector` (0-31)
+ * enters at `entry` instead of the stub that reports it and ends the VM. */
+void shim_exception_override(unsigned vector, const void *entry);
 uint64_t shim_hypercall(uint64_t nr, uint64_t a0, uint64_t a1);
 void shim_print(const char *s);
 void shim_report(uint64_t key, uint64_t value);
@@ -55,5 +59,8 @@ void shim_run_blk_bench(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
 void shim_run_net(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu, bool ping);
 void shim_run_vio_bad(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
 void shim_run_forge(void);
+/* workload=chaos (chaos.c): its #GP handler goes in before the IDT. */
+void shim_chaos_hooks(void);
+void shim_run_chaos(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
 
 #endif

@@ -58,8 +58,25 @@
 #define HR_NET_RTT_P50_NS   35 /* ... median ping round trip */
 #define HR_VIO_NEEDS_RESET  36 /* a malformed request set NEEDS_RESET (1) */
 #define HR_VIO_RECOVERED    37 /* ... and a reset device worked again (1) */
-#define HR_KEYS		    38
+#define HR_CHAOS_OPS	    38 /* workload=chaos: operations done */
+#define HR_CHAOS_IPIS	    39 /* ... ICR writes aimed at other vCPUs or all */
+#define HR_CHAOS_SELF_IPIS  40 /* ... self-IPIs (shorthand, own ID, SELF_IPI) */
+#define HR_CHAOS_TIMER	    41 /* ... APIC timer storms armed */
+#define HR_CHAOS_IRQS	    42 /* ... interrupts the vCPU took */
+#define HR_CHAOS_MMIO	    43 /* ... MMIO accesses outside RAM */
+#define HR_CHAOS_PIO	    44 /* ... port accesses */
+#define HR_CHAOS_MSRS	    45 /* ... RDMSR/WRMSR executed */
+#define HR_CHAOS_GP	    46 /* ... #GP faults caught and skipped */
+#define HR_CHAOS_HCALLS	    47 /* ... hypercalls with wild arguments */
+#define HR_CHAOS_HC_ERRORS  48 /* ... of which returned HC_ERROR */
+#define HR_CHAOS_HC_BUSY    49 /* ... of which returned HC_BUSY (log budget) */
+#define HR_CHAOS_US	    50 /* ... microseconds it ran */
+#define HR_CHAOS_DONE	    51 /* ... its seed: the last report */
+#define HR_KEYS		    52
 
 #define HC_ERROR (~0ull)
+/* HC_CONSOLE_WRITE and HC_REPORT: the VM's log budget is spent for now and
+ * nothing was logged; the guest may try again later. */
+#define HC_BUSY (~1ull)
 
 #endif

@@ -7,6 +7,7 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/tsc.h"
 #include "kernel/core_loop.h"
 #include "kernel/vcpu.h"
 #include "kernel/vm.h"
@@ -67,6 +68,7 @@ void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id)
 	v->id = id;
 	v->running_on = -1;
 	vlapic_init(&v->lapic, id, id == 0, deliver_ipi, v);
+	v->lapic.timer_min_period = tsc_from_us(VCPU_TIMER_MIN_PERIOD_US);
 }
 
 void vcpu_kick(const struct vcpu *v)
@@ -92,9 +94,22 @@ bool vcpu_ready(struct vcpu *v, uint64_t now)
 	return !v->halted;
 }
 
+/* Only an expiry that can change something is an event: not a masked
+ * timer's, nor the timer of a vCPU halted for good (interrupts off) or halted
+ * with its timer's interrupt already waiting (kept out by priority). Such a
+ * timer at its shortest period would make every core leave its guest 10 000
+ * times a second to look at it (core_loop.c, wake_timers); its ticks are
+ * counted when the vCPU runs again. */
 uint64_t vcpu_next_event(const struct vcpu *v)
 {
-	return vlapic_timer_deadline(&v->lapic);
+	const struct vlapic *l = &v->lapic;
+	uint32_t vector = l->lvt_timer & APIC_LVT_VECTOR;
+
+	if ((l->lvt_timer & APIC_LVT_MASKED) || v->halted_for_good ||
+	    (v->halted &&
+	     __atomic_load_n(&l->irr[vector / 32], __ATOMIC_RELAXED) & (1u << (vector % 32))))
+		return 0;
+	return vlapic_timer_deadline(l);
 }
 
 /* The highest deliverable interrupt goes in now if the guest can take it;

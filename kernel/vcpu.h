@@ -13,6 +13,10 @@
 
 struct vm;
 
+/* The shortest period of a periodic APIC timer (KVM: 200 us); a shorter one is
+ * raised to it and counted (`ratelimited_timer` in `@stats`). */
+#define VCPU_TIMER_MIN_PERIOD_US 100
+
 struct vcpu {
 	struct vm *vm;
 	uint32_t id;	/* index in its VM, and its APIC ID */

@@ -79,6 +79,8 @@ static unsigned take_pending(struct vdev *d, struct msi_msg *msgs, unsigned max)
 	return n;
 }
 
+#define VIO_ERROR_CHARS 300 /* its log line and `@vio_error` record */
+
 static void report_failure(struct vdev *d)
 {
 	struct record r;
@@ -86,6 +88,9 @@ static void report_failure(struct vdev *d)
 	if (d->error_reported)
 		return;
 	d->error_reported = true;
+	/* a guest that breaks and resets its device in a loop: its log budget */
+	if (!vm_log_allowed(d->vm, VM_LOG_REPORT, VIO_ERROR_CHARS))
+		return;
 	log_printf("VM %s device %u (%s) needs a reset: queue %d: %s\n", d->vm->cfg->name, d->index,
 		   type_names[d->cfg->type], d->vp->failed_queue, d->vp->failure);
 	record_begin(&r, "vio_error");

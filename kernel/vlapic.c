@@ -127,15 +127,31 @@ static uint64_t timer_divisor(const struct vlapic *l)
 	return code == 7 ? 1 : 2ull << code;
 }
 
-static uint64_t timer_period(const struct vlapic *l)
+static uint64_t timer_count_cycles(const struct vlapic *l)
 {
 	return (uint64_t)l->timer_initial * timer_divisor(l);
+}
+
+/* A periodic timer's period is at least timer_min_period (as KVM's
+ * min_timer_period_us): a shorter one would expire again before the guest
+ * ran an instruction after the last expiry. */
+static bool timer_clamps(const struct vlapic *l)
+{
+	return timer_mode(l) == APIC_LVT_TIMER_PERIODIC &&
+	       timer_count_cycles(l) < l->timer_min_period;
+}
+
+static uint64_t timer_period(const struct vlapic *l)
+{
+	return timer_clamps(l) ? l->timer_min_period : timer_count_cycles(l);
 }
 
 static void timer_load(struct vlapic *l, uint64_t now)
 {
 	l->timer_start = now;
 	l->timer_deadline = l->timer_initial ? now + timer_period(l) : 0;
+	if (l->timer_initial && timer_clamps(l))
+		l->timer_clamped++;
 }
 
 static uint32_t timer_current_count(const struct vlapic *l, uint64_t now)

@@ -35,6 +35,11 @@ struct vlapic {
 	/* Delivery of an IPI to the VM's vCPUs (the sender's context). */
 	void (*send_ipi)(void *ctx, const struct vlapic_ipi *ipi);
 	void *ctx;
+	/* The shortest period a periodic timer gets, in TSC cycles (0: none): a
+	 * count of 1 at divide 1 would expire at every entry, and the vCPU
+	 * would spend all its time exiting for it. Set by the owner after
+	 * vlapic_init; `timer_clamped` counts the periods it raised. */
+	uint64_t timer_min_period, timer_clamped;
 	uint64_t timer_fired, ipis_sent, eois;
 };
 

@@ -246,7 +246,7 @@ struct vm *vm_get(unsigned i)
 /* Exits per reason and the APIC's work, summed over the vCPUs. */
 static void record_vcpu_sums(struct record *r, const struct vm *vm)
 {
-	uint64_t exits[VIRT_EXIT_COUNT] = {0}, irqs = 0, timer = 0, ipis = 0;
+	uint64_t exits[VIRT_EXIT_COUNT] = {0}, irqs = 0, timer = 0, ipis = 0, clamped = 0;
 	char key[32];
 
 	for (unsigned v = 0; v < vm->nvcpus; v++) {
@@ -257,6 +257,7 @@ static void record_vcpu_sums(struct record *r, const struct vm *vm)
 		irqs += c->irqs_injected;
 		timer += c->lapic.timer_fired;
 		ipis += c->lapic.ipis_sent;
+		clamped += c->lapic.timer_clamped;
 	}
 	for (unsigned i = 0; i < VIRT_EXIT_COUNT; i++) {
 		snprintf(key, sizeof(key), "exit_%s", vmexit_reason_name(i));
@@ -265,6 +266,58 @@ static void record_vcpu_sums(struct record *r, const struct vm *vm)
 	record_uint(r, "irqs", irqs);
 	record_uint(r, "timer_irqs", timer);
 	record_uint(r, "ipis", ipis);
+	record_uint(r, "ratelimited_timer", clamped);
+	record_uint(r, "ratelimited_log", __atomic_load_n(&vm->log_dropped, __ATOMIC_RELAXED));
+}
+
+/* Token buckets in characters x 10^6 (one character a second is one token a
+ * microsecond), topped up from the TSC at each use; they start full. */
+bool vm_log_allowed(struct vm *vm, enum vm_log_kind kind, uint64_t chars)
+{
+	uint64_t per_s = kind == VM_LOG_TEXT ? VM_LOG_TEXT_CHARS_PER_S
+					     : (uint64_t)VM_LOG_REPORT_CHARS_PER_S * vm->nvcpus;
+	uint64_t burst =
+		(uint64_t)(kind == VM_LOG_TEXT ? VM_LOG_TEXT_BURST : VM_LOG_REPORT_BURST) * 1000000;
+	uint64_t now = rdtsc(), flags = spin_lock_irqsave(&vm->log_lock);
+	uint64_t *credit = &vm->log_credit[kind];
+	bool ok;
+
+	if (!vm->log_tsc[kind]) {
+		*credit = burst;
+	} else {
+		uint64_t us = tsc_to_us(now - vm->log_tsc[kind]);
+
+		*credit += us < burst / per_s ? us * per_s : burst;
+		if (*credit > burst)
+			*credit = burst;
+	}
+	vm->log_tsc[kind] = now;
+	if (chars > burst / 1000000) /* more than a full budget: one whole budget */
+		chars = burst / 1000000;
+	ok = chars <= *credit / 1000000;
+	if (ok)
+		*credit -= chars * 1000000;
+	else
+		vm->log_dropped++;
+	spin_unlock_irqrestore(&vm->log_lock, flags);
+	return ok;
+}
+
+/* As kernel/log.c writes them: "[name] " and CR LF for each piece between
+ * newlines, a backslash doubled, other bytes outside printable ASCII as \xNN. */
+uint64_t vm_guest_text_chars(const struct vm *vm, const char *bytes, uint64_t len)
+{
+	uint64_t line = strlen(vm->cfg->name) + 3 + 2, chars = line;
+
+	for (uint64_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)bytes[i];
+
+		if (c == '\n')
+			chars += i + 1 < len ? line : 0;
+		else
+			chars += c == '\\' ? 2 : c < 0x20 || c >= 0x7f ? 4 : 1;
+	}
+	return chars;
 }
 
 void vm_report_stats(const struct vm *vm, const char *type)

@@ -23,6 +23,8 @@
 #define HYPERCALL_WINDOW_US    100000
 #define HYPERCALL_WINDOW_MAX   2000 /* 20 000 a second: guests need a handful */
 #define CONSOLE_LINE_MAX       200  /* bytes one console hypercall logs; the rest is dropped */
+#define REPORT_CHARS	       57   /* a guest_report record, beside its names and numbers */
+#define MARK_CHARS	       1024 /* ... a mark's stats records that follow it */
 
 typedef bool (*vmexit_handler)(struct vcpu *v, const struct virt_exit *x);
 
@@ -83,6 +85,20 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_NET_RTT_P50_NS] = "net_rtt_p50_ns",
 	[HR_VIO_NEEDS_RESET] = "vio_needs_reset",
 	[HR_VIO_RECOVERED] = "vio_recovered",
+	[HR_CHAOS_OPS] = "chaos_ops",
+	[HR_CHAOS_IPIS] = "chaos_ipis",
+	[HR_CHAOS_SELF_IPIS] = "chaos_self_ipis",
+	[HR_CHAOS_TIMER] = "chaos_timer_storms",
+	[HR_CHAOS_IRQS] = "chaos_irqs",
+	[HR_CHAOS_MMIO] = "chaos_mmio",
+	[HR_CHAOS_PIO] = "chaos_pio",
+	[HR_CHAOS_MSRS] = "chaos_msrs",
+	[HR_CHAOS_GP] = "chaos_gp",
+	[HR_CHAOS_HCALLS] = "chaos_hypercalls",
+	[HR_CHAOS_HC_ERRORS] = "chaos_hc_errors",
+	[HR_CHAOS_HC_BUSY] = "chaos_hc_busy",
+	[HR_CHAOS_US] = "chaos_us",
+	[HR_CHAOS_DONE] = "chaos_done",
 };
 
 const char *vmexit_reason_name(unsigned reason)
@@ -227,27 +243,51 @@ static bool handle_interrupt_window(struct vcpu *v, const struct virt_exit *x)
 	return true;
 }
 
-static void console_write(const struct vm *vm, uint64_t gpa, uint64_t len)
+/* Text outside RAM is HC_ERROR; text the VM's log budget has no room for
+ * is HC_BUSY (kernel/vm.h), and nothing is logged. */
+static uint64_t console_write(struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	char text[CONSOLE_LINE_MAX];
 
 	if (len > CONSOLE_LINE_MAX)
 		len = CONSOLE_LINE_MAX;
 	if (gpa >= vm->ram_bytes || len > vm->ram_bytes - gpa)
-		return;
+		return HC_ERROR;
 	/* A copy: the guest's other vCPUs may change the text while it is logged. */
 	memcpy(text, (const char *)phys_to_virt(vm->ram_hpa) + gpa, len);
+	if (!vm_log_allowed(vm, VM_LOG_TEXT, vm_guest_text_chars(vm, text, len)))
+		return HC_BUSY;
 	log_guest_text(vm->cfg->name, text, len);
+	return 0;
 }
 
-static void report(const struct vcpu *v, uint64_t key, uint64_t value)
+static uint64_t decimal_digits(uint64_t n)
 {
+	uint64_t d = 1;
+
+	for (; n >= 10; n /= 10)
+		d++;
+	return d;
+}
+
+/* What the `@guest_report` line (and a mark's stats) costs the VM's budget. */
+static uint64_t report_chars(const struct vcpu *v, uint64_t key, const char *name, uint64_t value)
+{
+	return REPORT_CHARS + (key == HR_MARK ? MARK_CHARS : 0) + strlen(v->vm->cfg->name) +
+	       strlen(name) + decimal_digits(v->id) + decimal_digits(value);
+}
+
+static uint64_t report(const struct vcpu *v, uint64_t key, uint64_t value)
+{
+	const char *name = key < HR_KEYS && report_keys[key] ? report_keys[key] : "unknown";
 	struct record r;
 
+	if (!vm_log_allowed(v->vm, VM_LOG_REPORT, report_chars(v, key, name, value)))
+		return HC_BUSY;
 	record_begin(&r, "guest_report");
 	record_str(&r, "vm", v->vm->cfg->name);
 	record_uint(&r, "vcpu", v->id);
-	record_str(&r, "key", key < HR_KEYS ? report_keys[key] : "unknown");
+	record_str(&r, "key", name);
 	record_uint(&r, "value", value);
 	record_emit(&r);
 	/* A phase mark: the exit counters as they are now (`@mark`), so a test
@@ -256,6 +296,7 @@ static void report(const struct vcpu *v, uint64_t key, uint64_t value)
 		vm_report_stats(v->vm, "mark");
 		vdev_report_stats(v->vm, false);
 	}
+	return 0;
 }
 
 /* A guest that makes more than HYPERCALL_WINDOW_MAX hypercalls within
@@ -286,10 +327,10 @@ static bool handle_hypercall(struct vcpu *v, const struct virt_exit *x)
 	}
 	switch (r->rax) {
 	case HC_CONSOLE_WRITE:
-		console_write(vm, r->rdi, r->rsi);
+		result = console_write(vm, r->rdi, r->rsi);
 		break;
 	case HC_REPORT:
-		report(v, r->rdi, r->rsi);
+		result = report(v, r->rdi, r->rsi);
 		break;
 	case HC_TIME:
 		result = rdtsc();

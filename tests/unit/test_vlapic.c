@@ -129,6 +129,34 @@ static void test_timer_periodic_catches_up(void **state)
 	assert_int_equal(vlapic_mmio_read(&l, APIC_TIMER_CURRENT, 2600), 400);
 }
 
+/* A periodic count of 1 at divide 1 would expire at every VM entry: the
+ * period is raised to timer_min_period (and counted); one-shot is not. */
+static void test_timer_periodic_minimum_period(void **state)
+{
+	struct vlapic l;
+
+	(void)state;
+	enabled_xapic(&l, 0);
+	l.timer_min_period = 1000;
+	vlapic_mmio_write(&l, APIC_TIMER_DIVIDE, APIC_TIMER_DIVIDE_BY_1, 0);
+	vlapic_mmio_write(&l, APIC_LVT_TIMER, 0x31 | APIC_LVT_TIMER_PERIODIC, 0);
+	vlapic_mmio_write(&l, APIC_TIMER_INITIAL, 1, 100);
+	assert_int_equal(vlapic_timer_deadline(&l), 1100);
+	assert_int_equal(l.timer_clamped, 1);
+	vlapic_timer_expire(&l, 1100);
+	assert_int_equal(vlapic_timer_deadline(&l), 2100);
+	vlapic_timer_expire(&l, 100000); /* late: one interrupt, the next on the grid */
+	assert_int_equal(l.timer_fired, 2);
+	assert_int_equal(vlapic_timer_deadline(&l), 100100);
+	vlapic_mmio_write(&l, APIC_TIMER_INITIAL, 2000, 200000); /* long enough */
+	assert_int_equal(vlapic_timer_deadline(&l), 202000);
+	assert_int_equal(l.timer_clamped, 1);
+	vlapic_mmio_write(&l, APIC_LVT_TIMER, 0x31 | APIC_LVT_TIMER_ONESHOT, 0);
+	vlapic_mmio_write(&l, APIC_TIMER_INITIAL, 1, 300000);
+	assert_int_equal(vlapic_timer_deadline(&l), 300001);
+	assert_int_equal(l.timer_clamped, 1);
+}
+
 static void test_timer_masked_and_tsc_deadline(void **state)
 {
 	struct vlapic l;
@@ -286,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_illegal_vectors),
 		cmocka_unit_test(test_timer_oneshot),
 		cmocka_unit_test(test_timer_periodic_catches_up),
+		cmocka_unit_test(test_timer_periodic_minimum_period),
 		cmocka_unit_test(test_timer_masked_and_tsc_deadline),
 		cmocka_unit_test(test_xapic_ipi),
 		cmocka_unit_test(test_x2apic_registers),
