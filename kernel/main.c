@@ -30,8 +30,11 @@
 #define COREVISOR_VERSION    "0.1.0"
 #define TIMER_SELFTEST_US    500
 #define AP_REPORT_TIMEOUT_US 2000000
+#define AP_STRAGGLER_US	     10000 /* a kicked AP's time to give up and report */
 
 static volatile uint32_t cpus_reported;
+static uint64_t cpu_timer_us[MAX_CPUS]; /* each CPU's timer self-test */
+static bool cpu_tested[MAX_CPUS];
 static volatile bool vms_released;
 static int vms_done_claimed;
 
@@ -67,15 +70,60 @@ static void report_memory(void)
 	record_emit(&r);
 }
 
-/* Every CPU, once up: proves its timer works and announces itself. */
-static void cpu_announce(void)
+/* An AP's timer_selftest, halted rather than polling while it waits: the APs
+ * test theirs all at once, and under an emulator with fewer host cores than
+ * CPUs (QEMU TCG) polling ones would starve each other. If the timer never
+ * fires, the boot CPU's kick after AP_REPORT_TIMEOUT_US ends it (0 us). */
+static uint64_t ap_timer_selftest(uint64_t delay_us)
 {
 	struct cpu *c = this_cpu();
-	uint64_t timer_us;
-	struct record r;
+	uint64_t start = rdtsc();
+	uint64_t give_up = start + tsc_from_us(delay_us * 100);
+
+	timer_arm_deadline(start + tsc_from_us(delay_us));
+	while (!c->timer_fired_tsc && rdtsc() < give_up)
+		cpu_wait_for_interrupt();
+	timer_cancel();
+	return c->timer_fired_tsc ? tsc_to_us(c->timer_fired_tsc - start) : 0;
+}
+
+/* Every CPU, once up: proves its timer works. The APs do it all at once, and
+ * each wakes the boot CPU when done. */
+static void cpu_test_timer(void)
+{
+	uint32_t i = this_cpu()->index;
 
 	timer_init_cpu();
-	timer_us = timer_selftest(TIMER_SELFTEST_US);
+	cpu_timer_us[i] =
+		i ? ap_timer_selftest(TIMER_SELFTEST_US) : timer_selftest(TIMER_SELFTEST_US);
+	__atomic_store_n(&cpu_tested[i], true, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&cpus_reported, 1, __ATOMIC_RELEASE);
+	if (i) {
+		smp_fence_before_ipi();
+		lapic_send_ipi(cpus[0].apic_id, VEC_KICK);
+	}
+}
+
+/* The boot CPU waits, halted, until CPU i has tested its timer (its kick wakes
+ * us) or the deadline has passed (our own timer does then). */
+static bool wait_for_cpu(uint32_t i, uint64_t deadline)
+{
+	while (!__atomic_load_n(&cpu_tested[i], __ATOMIC_ACQUIRE) && rdtsc() < deadline) {
+		timer_arm_deadline(deadline); /* again if it fired early (a capped count) */
+		cpu_wait_for_interrupt();
+	}
+	timer_cancel();
+	return __atomic_load_n(&cpu_tested[i], __ATOMIC_ACQUIRE);
+}
+
+/* Announces CPU i, its role and its timer. The boot CPU does it for every CPU,
+ * in index order, so that the boot prints the same whichever AP came up first. */
+static void cpu_announce(uint32_t i)
+{
+	const struct cpu *c = &cpus[i];
+	uint64_t timer_us = cpu_timer_us[i];
+	struct record r;
+
 	log_printf("cpu %u online: APIC id %u, role %s, %s, timer %s %llu us\n", c->index,
 		   c->apic_id, config_cpu_role(c->index), lapic_is_x2apic() ? "x2APIC" : "xAPIC",
 		   timer_kind(), (unsigned long long)timer_us);
@@ -87,7 +135,6 @@ static void cpu_announce(void)
 	record_str(&r, "timer", timer_kind());
 	record_uint(&r, "timer_us", timer_us);
 	record_emit(&r);
-	__atomic_fetch_add(&cpus_reported, 1, __ATOMIC_RELEASE);
 }
 
 static void flush_tlb_on_kick(struct trap_frame *tf)
@@ -117,7 +164,7 @@ static __attribute__((noreturn)) void run_vms_then_idle(void)
 
 static void ap_main(void)
 {
-	cpu_announce();
+	cpu_test_timer();
 	while (!vms_released) /* the kick IPI that follows the release wakes us */
 		cpu_wait_for_interrupt();
 	run_vms_then_idle();
@@ -135,19 +182,37 @@ static __attribute__((noreturn)) void start_vms(void)
 	run_vms_then_idle();
 }
 
-/* Starts the APs, waits for each to report, then drops the identity map the
- * trampoline needed (the kick makes every CPU flush its TLB). */
+/* Starts the APs (they all test their timers at once as they come up), waits
+ * for each in turn and announces it, so that the boot prints the same
+ * whichever finished first, then drops the identity map the trampoline needed
+ * (the kick makes every CPU flush its TLB). */
 static void start_secondary_cpus(void)
 {
 	uint64_t deadline;
+	bool kicked = false;
 
+	cpu_test_timer();
+	cpu_announce(0);
 	smp_start_aps(platform_trampoline_page(), ap_main);
 	deadline = rdtsc() + tsc_from_us(AP_REPORT_TIMEOUT_US);
-	while (__atomic_load_n(&cpus_reported, __ATOMIC_ACQUIRE) < cpu_count && rdtsc() < deadline)
-		cpu_relax();
-	for (uint32_t i = 1; i < cpu_count; i++)
-		if (!cpus[i].online)
-			log_printf("cpu %u (APIC id %u) did not start\n", i, cpus[i].apic_id);
+	for (uint32_t i = 1; i < cpu_count; i++) {
+		if (!wait_for_cpu(i, deadline) && !kicked) {
+			/* halted stragglers give up their timer test at the kick */
+			for (uint32_t j = i; j < cpu_count; j++)
+				if (cpus[j].online &&
+				    !__atomic_load_n(&cpu_tested[j], __ATOMIC_ACQUIRE))
+					lapic_send_ipi(cpus[j].apic_id, VEC_KICK);
+			kicked = true;
+			deadline = rdtsc() + tsc_from_us(AP_STRAGGLER_US);
+			wait_for_cpu(i, deadline);
+		}
+		if (__atomic_load_n(&cpu_tested[i], __ATOMIC_ACQUIRE))
+			cpu_announce(i);
+		else
+			log_printf("cpu %u (APIC id %u) %s\n", i, cpus[i].apic_id,
+				   cpus[i].online ? "did not finish its timer test"
+						  : "did not start");
+	}
 	paging_drop_identity_map();
 	for (uint32_t i = 1; i < cpu_count; i++)
 		if (cpus[i].online)
@@ -206,7 +271,6 @@ void kmain(uint64_t magic, uint64_t mbi_phys)
 
 	if (!config_load(&boot_info))
 		platform_halt("manifest rejected");
-	cpu_announce();
 	start_secondary_cpus();
 	report_boot_done();
 	selftest_run(&boot_info);
