@@ -188,6 +188,45 @@ def find_ovmf():
     raise FileNotFoundError("no OVMF firmware: install Debian's ovmf (scripts/deps.sh)")
 
 
+ACCEL_ENV = "COREVISOR_ACCEL"  # "tcg" or "kvm": overrides the detection below
+
+
+def kvm_nesting(root="/", env=None):
+    """Which hardware virtualization a /dev/kvm here would pass on to a guest ("vmx" or "svm"), or
+    None: the device must be usable, the CPU must have the feature, and the KVM module must have
+    nesting on (/sys/module/kvm_intel/parameters/nested or kvm_amd's: Y or 1). COREVISOR_ACCEL in
+    `env` overrides: "tcg" never uses KVM, "kvm" assumes nesting works (the vendor still comes from
+    the CPU). `root` lets the unit test give it a fake /proc and /sys. The KVM path is untested on
+    the project's machines: their KVM cannot nest."""
+    env = os.environ if env is None else env
+    forced = env.get(ACCEL_ENV, "")
+    if forced == "tcg":
+        return None
+    try:
+        with open(os.path.join(root, "proc/cpuinfo")) as f:
+            flags = f.read().split()
+    except OSError:
+        return None
+    vendor = "vmx" if "vmx" in flags else "svm" if "svm" in flags else None
+    if not vendor or forced == "kvm":
+        return vendor
+    module = "kvm_intel" if vendor == "vmx" else "kvm_amd"
+    try:
+        with open(os.path.join(root, "sys/module", module, "parameters/nested")) as f:
+            nested = f.read().strip() in ("Y", "1")
+    except OSError:
+        return None
+    return vendor if nested and os.access(os.path.join(root, "dev/kvm"), os.R_OK | os.W_OK) else None
+
+
+def qemu_accel(icount=None, cpu="EPYC"):
+    """QEMU's accelerator and CPU: KVM with the host CPU where nesting works (and no -icount,
+    which is TCG's), else TCG with an SVM-capable model, as design.md fixes for CI."""
+    if icount is None and kvm_nesting():
+        return ["-accel", "kvm", "-cpu", "host"]
+    return ["-accel", "tcg", "-cpu", cpu]
+
+
 def qemu_command(iso, smp=1, cpu="EPYC", uefi=False, icount=None, mem="512M", iommu=False,
                  serial="stdio", extra=(), serial_port=1, other_serial="null"):
     """QEMU's command line: q35 under TCG (the SVM-capable CPU models), COM`serial_port` (1-4)
@@ -195,7 +234,7 @@ def qemu_command(iso, smp=1, cpu="EPYC", uefi=False, icount=None, mem="512M", io
     display, no reboot, and the isa-debug-exit device the hypervisor can end the run through;
     `iommu` adds an Intel IOMMU (a DMAR table and VT-d registers)."""
     serials = ([other_serial] + ["null"] * (serial_port - 2) if serial_port > 1 else []) + [serial]
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-cpu", cpu,
+    cmd = ["qemu-system-x86_64", *qemu_accel(icount, cpu), "-machine", "q35",
            "-smp", str(smp), "-m", mem, "-display", "none", "-no-reboot",
            *[arg for chardev in serials for arg in ("-serial", chardev)],
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-cdrom", iso]
