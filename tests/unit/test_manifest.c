@@ -233,6 +233,64 @@ static void test_platform_checks(void **state)
 	assert_string_equal(errs[0].field, "vms[0].vcpus");
 }
 
+/* The I/O fields (docs/manifest.md, "Virtio devices"): values, defaults, and
+ * the rules between fields that the parser enforces. */
+static void test_io_fields(void **state)
+{
+	struct manifest_error errs[8];
+	uint8_t mac[6];
+	bool ok;
+
+	(void)state;
+	assert_int_equal(parse("{}"), 0);
+	assert_int_equal(m.io_mode, MANIFEST_IO_SIDECORE);
+	assert_int_equal(m.poll_idle_us, 200);
+	assert_int_equal(m.vic.mode, MANIFEST_COALESCING_VIC);
+	assert_int_equal(m.vic.cif_threshold, 4); /* vIC's defaults, paper 004 */
+	assert_int_equal(m.vic.iops_threshold, 2000);
+	assert_int_equal(m.vic.epoch_ms, 200);
+	assert_int_equal(
+		parse("{\"cores\": {\"io\": [3]}, \"io\": {\"mode\": \"exit\", "
+		      "\"poll_idle_us\": 5, \"coalescing\": \"off\", \"max_delay_us\": 9}, "
+		      "\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\", "
+		      "\"devices\": [{\"type\": \"virtio-net\", \"switch\": \"br0\", "
+		      "\"tx_queue_len\": 7, \"io_core\": 3}, {\"type\": \"virtio-net\", "
+		      "\"switch\": \"br0\"}]}]}"),
+		0);
+	assert_int_equal(m.io_mode, MANIFEST_IO_EXIT);
+	assert_int_equal(m.vic.mode, MANIFEST_COALESCING_OFF);
+	assert_int_equal(m.vic.max_delay_us, 9);
+	assert_int_equal(m.vms[0].devices[0].tx_queue_len, 7);
+	assert_int_equal(m.vms[0].devices[0].io_core, 3);
+	assert_int_equal(m.vms[0].devices[1].io_core, -1);
+	manifest_device_mac(&m.vms[0], 0, 1, mac); /* derived: 52:54:00:c0:<vm>:<device> */
+	assert_memory_equal(mac, ((uint8_t[]){0x52, 0x54, 0x00, 0xc0, 0, 1}), 6);
+
+	expect_error(
+		"{\"cores\": {\"regular\": [0]}, \"vms\": [{\"name\": \"a\", \"memory_mib\": "
+		"8, \"image\": \"g\", \"devices\": [{\"type\": \"virtio-blk\", \"io_core\": 0}]}]}",
+		"vms[0].devices[0].io_core", "has the role \"regular\", not \"io\"");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\", "
+		     "\"devices\": [{\"type\": \"virtio-net\", \"switch\": \"s\", \"mac\": "
+		     "\"52:54:00:c0:01:00\"}]}, {\"name\": \"b\", \"memory_mib\": 8, \"image\": "
+		     "\"g\", \"devices\": [{\"type\": \"virtio-net\", \"switch\": \"s\"}]}]}",
+		     "vms[1].devices[0].mac", "already used on switch \"s\" by vms[0].devices[0]");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\", "
+		     "\"devices\": [{\"type\": \"test-irq\", \"tx_queue_len\": 1}]}]}",
+		     "vms[0].devices[0]", "does not apply to a test-irq device");
+
+	/* sidecore mode needs an I/O core; RAM must end below the PCI window */
+	assert_int_equal(check("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 3000, \"image\": "
+			       "\"guest-shim\", \"devices\": [{\"type\": \"virtio-blk\"}]}]}",
+			       2, 8000, errs, &ok),
+			 2);
+	assert_false(ok);
+	assert_string_equal(errs[0].field, "vms[0].devices[0]");
+	assert_non_null(strstr(errs[0].reason, "no CPU has the role io"));
+	assert_string_equal(errs[1].field, "vms[0].memory_mib");
+	assert_non_null(strstr(errs[1].reason, "below the PCI window"));
+}
+
 /* Truncated and mutated manifests: never a crash (ASan/UBSan watch), always
  * a clean answer with a field and a reason on error. */
 static void test_robust_against_garbage(void **state)
@@ -261,13 +319,10 @@ static void test_robust_against_garbage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_full_manifest),
-		cmocka_unit_test(test_syntax_errors),
-		cmocka_unit_test(test_key_without_value),
-		cmocka_unit_test(test_field_errors),
-		cmocka_unit_test(test_platform_checks),
-		cmocka_unit_test(test_robust_against_garbage),
+		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_full_manifest),
+		cmocka_unit_test(test_syntax_errors), cmocka_unit_test(test_key_without_value),
+		cmocka_unit_test(test_field_errors),  cmocka_unit_test(test_platform_checks),
+		cmocka_unit_test(test_io_fields),     cmocka_unit_test(test_robust_against_garbage),
 	};
 
 	return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);
