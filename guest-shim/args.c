@@ -1,7 +1,8 @@
 /* Reading `key=value` words from the command line the manifest gave. */
 #include "guest-shim/shim.h"
 
-static const char *find(const char *s, const char *key)
+/* The value of `key=` in the command line, up to the next space, or NULL. */
+const char *shim_arg_value(const char *s, const char *key)
 {
 	while (*s) {
 		const char *k = key, *p = s;
@@ -20,7 +21,7 @@ static const char *find(const char *s, const char *key)
 
 uint64_t shim_arg_uint(const char *cmdline, const char *key, uint64_t def)
 {
-	const char *v = find(cmdline, key);
+	const char *v = shim_arg_value(cmdline, key);
 	uint64_t n = 0;
 
 	if (!v || *v < '0' || *v > '9')
@@ -32,7 +33,7 @@ uint64_t shim_arg_uint(const char *cmdline, const char *key, uint64_t def)
 
 bool shim_arg_is(const char *cmdline, const char *key, const char *value)
 {
-	const char *v = find(cmdline, key);
+	const char *v = shim_arg_value(cmdline, key);
 
 	if (!v)
 		return false;

@@ -108,24 +108,6 @@ void vio_fatal(const char *msg, uint64_t value, uint64_t code)
 		__asm__ volatile("cli; hlt");
 }
 
-/* The value of `key=` in the command line, up to the next space, or NULL. */
-const char *shim_arg_value(const char *cmdline, const char *key)
-{
-	for (const char *s = cmdline; *s;) {
-		const char *k = key, *p = s;
-
-		while (*k && *p == *k)
-			k++, p++;
-		if (!*k && *p == '=')
-			return p + 1;
-		while (*s && *s != ' ')
-			s++;
-		while (*s == ' ')
-			s++;
-	}
-	return 0;
-}
-
 /* ---- the transport's registers (§4.1.4.3) ---- */
 
 static uint16_t common_read16(const struct virtio_dev *d, unsigned off)

@@ -119,17 +119,25 @@ static void fail_device(struct vdev *d, unsigned q, const char *why)
 
 /* --- the queue work: blk requests, net transmissions ---------------------- */
 
-/* The transport's interrupt for queue `q` (if the driver wants one), sent at
- * once: under the device's lock, its interrupt state under the rx_lock. */
-static void signal_queue(struct vdev *d, unsigned q)
+/* The transport's interrupt for queue `q`, if the driver wants one: its
+ * message in *msg. Under the device's lock; the interrupt state is the
+ * rx_lock's. */
+static bool queue_interrupt(struct vdev *d, unsigned q, struct msi_msg *msg)
 {
-	struct msi_msg msg;
 	bool send;
 
 	spin_lock(&d->rx_lock);
-	send = virtio_pci_queue_interrupt(d->vp, q, &msg);
+	send = virtio_pci_queue_interrupt(d->vp, q, msg);
 	spin_unlock(&d->rx_lock);
-	if (send)
+	return send;
+}
+
+/* ... and sent at once. */
+static void signal_queue(struct vdev *d, unsigned q)
+{
+	struct msi_msg msg;
+
+	if (queue_interrupt(d, q, &msg))
 		deliver(d, &msg);
 }
 
@@ -169,9 +177,7 @@ static int blk_work(struct vdev *d, unsigned budget, struct msi_msg *msg, bool *
 	}
 	if (d->blk->irq_due) {
 		d->blk->irq_due = false;
-		spin_lock(&d->rx_lock);
-		*send = virtio_pci_queue_interrupt(d->vp, 0, msg);
-		spin_unlock(&d->rx_lock);
+		*send = queue_interrupt(d, 0, msg);
 	}
 	return n;
 }
@@ -190,9 +196,7 @@ static int net_work(struct vdev *d, unsigned budget, struct msi_msg *msg, bool *
 	}
 	if (d->net->tx_used) {
 		d->net->tx_used = false;
-		spin_lock(&d->rx_lock);
-		*send = virtio_pci_queue_interrupt(d->vp, VIRTIO_NET_Q_TX, msg);
-		spin_unlock(&d->rx_lock);
+		*send = queue_interrupt(d, VIRTIO_NET_Q_TX, msg);
 	}
 	return n;
 }
