@@ -20,6 +20,8 @@ PACKAGES=(
 	python3 python3-pytest python3-pexpect python3-jsonschema python3-matplotlib
 	# lint; gdb for make debug
 	clang-format cppcheck gdb
+	# cvtop's terminal test
+	tmux
 	# fuzzing (libFuzzer ships with clang)
 	clang libclang-rt-14-dev
 )

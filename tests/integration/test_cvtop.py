@@ -1,6 +1,7 @@
 """tools/cvtop on recorded consoles, host only: exact figures from real logs (the demo, the turbo
 scheduler run, the virtio run) and a synthetic one (malformed and cut-off records, binary junk, a
-guest's forged records), the live time base, and the curses view driven in a pty."""
+guest's forged records), the live time base, the curses view driven in a pty, and the real program
+under tmux."""
 import fcntl
 import importlib.machinery
 import importlib.util
@@ -345,3 +346,39 @@ def test_without_a_terminal_the_console_passes_through(tmp_path):
     assert lines[-1] == b""  # the log ends with a newline
     assert r.returncode == 0, r.stderr
     assert r.stdout == b"".join(line.rstrip(b"\r") + b"\n" for line in lines[:-1])
+
+
+# --- the real terminal program under tmux ---------------------------------------------------
+
+
+def tmux(*args, check=True):
+    return subprocess.run(["tmux", "-L", "cvtop-test", *args], capture_output=True, text=True,
+                          check=check, timeout=30)
+
+
+def test_cvtop_screen_under_tmux():
+    """cvtop in a real terminal (tmux, 160x50) on the recorded demo log: the captured screen shows
+    every core with its role, every VM and every virtio device; `q` ends it."""
+    log = os.path.join(DATA, "demo.log")
+    tmux("kill-server", check=False)
+    tmux("new-session", "-d", "-x", "160", "-y", "50", "-s", "cv",
+         f"TERM=xterm {sys.executable} {CVTOP} {log}; sleep 30")
+    try:
+        screen = ""
+        for _ in range(50):  # up to 5 s for the first full draw
+            time.sleep(0.1)
+            screen = tmux("capture-pane", "-p", "-t", "cv").stdout
+            if "VIRTIO" in screen and "be/0" in screen:
+                break
+        for word in ("regular", "turbo", "io", "web", "db", "fe", "be", "batch", "db/0",
+                     "fe/0", "be/0", "virtio-blk", "virtio-net"):
+            assert word in screen, screen
+        tmux("send-keys", "-t", "cv", "q")
+        for _ in range(50):
+            time.sleep(0.1)
+            if "cvtop" not in tmux("capture-pane", "-p", "-t", "cv").stdout.split("\n")[0]:
+                break
+        else:
+            pytest.fail("cvtop did not quit on q:\n" + tmux("capture-pane", "-p", "-t", "cv").stdout)
+    finally:
+        tmux("kill-server", check=False)
