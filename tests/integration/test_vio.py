@@ -4,9 +4,13 @@ switch, every malformed request puts only its own device in NEEDS_RESET while a 
 finishes, and a VM's requests cost it (almost) no exits in sidecore mode and at least one each in
 exit mode. Exit counts come from the `@mark` records the guest's phase marks produce, so the
 driver's set-up is not counted."""
+import json
+import os
+import subprocess
+
 import pytest
 
-from conftest import Boot, manifest_json
+from conftest import ROOT, Boot, manifest_json
 
 BAD_CASES = [vm["cmdline"].split("case=")[1]
              for part in ("good/vio_bad1.json", "good/vio_bad2.json")
@@ -153,3 +157,24 @@ def test_exit_mode_requests_exit_each(boots, emulator):
     assert exits >= r["blk_requests"], exits
     (io,) = final_io(run, "bench")
     assert io["io_core"] == -1 and io["exit_mode_runs"] >= r["blk_requests"]
+
+
+def test_cvtop_snapshot_of_the_run(vio):
+    """tools/cvtop --once --json on this emulator run's console: every virtio device with the
+    figures of its final @io_stats record, and the VMs the run had."""
+    out = subprocess.run([os.path.join(ROOT, "tools", "cvtop"), "--once", "--json",
+                          os.path.join(ROOT, "build", "logs", vio.name + ".log")],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    snap = json.loads(out)
+    devices = {(d["vm"], d["device"]): d for d in snap["devices"]}
+    finals = [r for r in vio.of_type("io_stats") if r["final"]]
+    assert set(devices) == {(r["vm"], r["device"]) for r in finals}
+    for r in finals:
+        d = devices[r["vm"], r["device"]]
+        assert d["final"] and d["kicks"] == r["kicks"] and d["irqs"] == r["irqs"], d
+        if r["device_type"] == "virtio-blk":
+            assert d["requests"] == r["requests"] and d["bytes"] == r["bytes"], d
+        else:
+            assert d["tx_frames"] == r["tx_frames"] and d["rx_frames"] == r["rx_frames"], d
+    names = {v["name"] if isinstance(v, dict) else v for v in snap["vms"]}
+    assert {"disk", "tx", "rx", "plain", "bad", "typo"} <= names, names
