@@ -5,10 +5,21 @@
 #ifndef ARCH_X86_64_NESTED_PT_H
 #define ARCH_X86_64_NESTED_PT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define NESTED_PT_4K 0x1000ull
 #define NESTED_PT_2M 0x200000ull
+/* The write-permission bit, the same in both formats (EPT: W, SDM Vol. 3C
+ * §29.3.2; NPT: R/W of a long-mode entry, APM Vol. 2 §5.3). */
+#define NESTED_PT_WRITE 0x2ull
+/* A directory entry that maps a 2 MiB page, in both formats (EPT bit 7,
+ * SDM Vol. 3C §29.3.2; NPT PS, APM Vol. 2 §5.3.4). The CPU sets accessed and
+ * dirty bits in entries, so an entry's kind is read from this bit alone. */
+#define NESTED_PT_LARGE 0x80ull
+/* A clone's own tables: its root, and a PDPT, PD and PT for each of up to
+ * two cloned pages. */
+#define NESTED_PT_CLONE_TABLES 7
 
 struct nested_pt_format {
 	uint64_t table;	  /* bits of an entry that points to the next level */
@@ -33,5 +44,24 @@ int nested_pt_unmap(const struct nested_pt_format *f, uint64_t root, uint64_t gp
 /* The host-physical address `gpa` maps to, or -1 when it is not mapped. */
 int nested_pt_translate(const struct nested_pt_format *f, uint64_t root, uint64_t gpa,
 			uint64_t *hpa);
+
+/* A vCPU's private view of a VM's tables (exitless delivery's shadow IDT,
+ * vio/exitless.h): its own root and its own copies of the tables on the
+ * paths to a few pages, sharing every other table with the VM's root. The
+ * tables are allocated once and reused at every rebuild. */
+struct nested_pt_clone {
+	uint64_t tables[NESTED_PT_CLONE_TABLES]; /* [0]: the root */
+	unsigned used;
+};
+
+/* Makes the 4 KiB page at `gpa` read-only (or writable again) in `root`,
+ * splitting a 2 MiB leaf. The caller flushes. 0, or -1 when not mapped. */
+int nested_pt_set_writable(const struct nested_pt_format *f, uint64_t root, uint64_t gpa,
+			   bool writable);
+/* Rebuilds `c` as `base` with the 4 KiB pages gpa[i] mapped read-only to
+ * hpa[i] instead (n at most 2). 0, or -1 (out of memory, or a page that
+ * `base` does not map). */
+int nested_pt_clone(const struct nested_pt_format *f, struct nested_pt_clone *c, uint64_t base,
+		    const uint64_t *gpa, const uint64_t *hpa, unsigned n);
 
 #endif

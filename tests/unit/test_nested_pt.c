@@ -16,7 +16,7 @@
 
 static const struct nested_pt_format ept = {0x7, 0x7 | 0x30 | 0x80, 0x7 | 0x30};
 static unsigned tables, tables_left = ~0u;
-static void *allocated[64];
+static void *allocated[128];
 
 uint64_t nested_pt_alloc_table(void)
 {
@@ -27,7 +27,7 @@ uint64_t nested_pt_alloc_table(void)
 	tables_left--;
 	p = aligned_alloc(4096, 4096);
 	memset(p, 0, 4096);
-	assert_true(tables < 64);
+	assert_true(tables < 128);
 	allocated[tables++] = p;
 	return (uint64_t)(uintptr_t)p; /* host "physical" = virtual */
 }
@@ -113,6 +113,70 @@ static int free_tables(void **state)
 	return 0;
 }
 
+static uint64_t leaf(uint64_t root, uint64_t gpa)
+{
+	uint64_t *pd = page_directory(&ept, root, gpa, false), pde;
+
+	assert_non_null(pd);
+	pde = pd[INDEX(gpa, 21)];
+	return is_leaf_2m(&ept, pde) ? pde : nested_pt_table(pde & ENTRY_ADDR)[INDEX(gpa, 12)];
+}
+
+/* Write-protecting one 4 KiB page of a 2 MiB leaf splits it; the rest stays
+ * writable and maps where it did. */
+static void test_set_writable(void **state)
+{
+	uint64_t root = nested_pt_create();
+
+	(void)state;
+	assert_int_equal(nested_pt_map(&ept, root, 0, 64 * MIB, NESTED_PT_2M), 0);
+	page_directory(&ept, root, 0, false)[0] |= 0x300; /* accessed and dirty, set by the CPU */
+	assert_int_equal(nested_pt_set_writable(&ept, root, 0x3000, false), 0);
+	assert_false(leaf(root, 0x3000) & NESTED_PT_WRITE);
+	assert_true(leaf(root, 0x4000) & NESTED_PT_WRITE);
+	assert_int_equal(translated(root, 0x3123), 64 * MIB + 0x3123);
+	assert_int_equal(translated(root, 0x1ff123), 64 * MIB + 0x1ff123);
+	assert_int_equal(nested_pt_set_writable(&ept, root, 0x3000, true), 0);
+	assert_true(leaf(root, 0x3000) & NESTED_PT_WRITE);
+	assert_int_equal(nested_pt_set_writable(&ept, root, 8 * MIB, false), -1);
+}
+
+/* A clone maps its pages to its own (read-only) frames and everything else
+ * like the base, whose own mappings do not change; a rebuild reuses its
+ * tables; pages in other 2 MiB regions and other 512 GiB slots work too. */
+static void test_clone(void **state)
+{
+	uint64_t base = nested_pt_create(), gpa[2] = {0x5000, 6 * MIB + 0x1000};
+	uint64_t hpa[2] = {200 * MIB, 300 * MIB + 0x7000};
+	struct nested_pt_clone c = {0};
+	unsigned before;
+
+	(void)state;
+	for (uint64_t off = 0; off < 8 * MIB; off += 2 * MIB)
+		assert_int_equal(nested_pt_map(&ept, base, off, 64 * MIB + off, NESTED_PT_2M), 0);
+	page_directory(&ept, base, 0, false)[0] |= 0x300; /* accessed and dirty */
+	nested_pt_table(base)[0] |= 0x100;		  /* accessed */
+	assert_int_equal(nested_pt_map(&ept, base, 1ull << 39, 96 * MIB, NESTED_PT_4K), 0);
+	assert_int_equal(nested_pt_clone(&ept, &c, base, gpa, hpa, 2), 0);
+	assert_int_equal(translated(c.tables[0], 0x5010), 200 * MIB + 0x10);
+	assert_int_equal(translated(c.tables[0], 6 * MIB + 0x1010), 300 * MIB + 0x7010);
+	assert_false(leaf(c.tables[0], 0x5000) & NESTED_PT_WRITE);
+	assert_int_equal(translated(c.tables[0], 0x6000), 64 * MIB + 0x6000);
+	assert_true(leaf(c.tables[0], 0x6000) & NESTED_PT_WRITE);
+	assert_int_equal(translated(c.tables[0], 4 * MIB + 5), 64 * MIB + 4 * MIB + 5);
+	assert_int_equal(translated(c.tables[0], (1ull << 39) + 8), 96 * MIB + 8);
+	assert_int_equal(translated(base, 0x5010), 64 * MIB + 0x5010);
+	assert_true(leaf(base, 0x5000) & NESTED_PT_WRITE);
+	before = tables;
+	gpa[0] = (1ull << 39) + 0;
+	assert_int_equal(nested_pt_clone(&ept, &c, base, gpa, hpa, 1), 0);
+	assert_int_equal(tables, before);
+	assert_int_equal(translated(c.tables[0], (1ull << 39) + 8), 200 * MIB + 8);
+	assert_int_equal(translated(c.tables[0], 0x5010), 64 * MIB + 0x5010);
+	gpa[0] = 16 * MIB; /* not mapped in the base */
+	assert_int_equal(nested_pt_clone(&ept, &c, base, gpa, hpa, 1), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +184,8 @@ int main(void)
 		cmocka_unit_test(test_unmap_4k_splits_a_2m_leaf),
 		cmocka_unit_test(test_unmap_2m_and_nothing_there),
 		cmocka_unit_test(test_out_of_table_memory),
+		cmocka_unit_test(test_set_writable),
+		cmocka_unit_test(test_clone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, free_tables);
