@@ -5,6 +5,8 @@
  *              request, `qd=` of them in flight
  *   blk-bench  random reads and writes (`write_pct=`) of `req_kib=` at `qd=`
  *              for `ms=` milliseconds or `n=` requests: IOPS and latency
+ *   blk-irq    `n=` reads one at a time, the vCPU spinning with interrupts
+ *              on until each one's interrupt (exitless delivery)
  * A request is a header (device-readable), the data (split in two
  * descriptors when it spans two sectors or more, unless SEG_MAX says no),
  * and the status byte (device-writable), §5.2.6. The phase between
@@ -436,4 +438,80 @@ void shim_run_blk_bench(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	bench_report(b, &j, start);
 	shim_report(HR_BLK_KICKS, b->q->kicks - kicks);
 	blk_finish(vcpu);
+}
+
+/* ---- blk-irq: one request at a time, each one's interrupt awaited ---- */
+
+/* Spins, interrupts on, until the irq count passes `seen`: the vCPU stays in
+ * guest mode between completions (exitless delivery's test). */
+static void wait_irq_spinning(uint64_t seen)
+{
+	uint64_t deadline = vio_rdtsc() + vio_ms_to_tsc(VIO_TIMEOUT_MS);
+
+	while (vio_irq_total() == seen)
+		if (vio_rdtsc() > deadline)
+			vio_fatal("blk-irq: no interrupt for a completion; seen", seen,
+				  VIO_EXIT_FAIL);
+		else
+			vio_pause();
+}
+
+/* Before request `i`: `reload_idt_at=K` moves the IDT to another page with
+ * LIDT (HR_MARK 2), `rewrite_idt_at=K` writes every gate of it again with
+ * the same contents (HR_MARK 3). */
+static void idt_changes(const char *cmdline, uint64_t i)
+{
+	if (i && i == shim_arg_uint(cmdline, "reload_idt_at", 0)) {
+		shim_reload_idt();
+		shim_report(HR_MARK, 2);
+	}
+	if (i && i == shim_arg_uint(cmdline, "rewrite_idt_at", 0)) {
+		shim_rewrite_idt();
+		shim_report(HR_MARK, 3);
+	}
+}
+
+/* `n=` 4 KiB reads by vCPU 0, each waited for by its interrupt. The irq
+ * vCPU (vCPU 0 itself, or the turbo vCPU) spins with interrupts on, so it
+ * is in guest mode when they come. */
+void shim_run_blk_irq(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
+{
+	struct blk_job j = {.next = next_random, .done = done_random, .write_pct = 0};
+	uint64_t n = shim_arg_uint(cmdline, "n", 1000);
+	struct blk_ctx *b;
+
+	if (vcpu != 0) {
+		if (vio_is_irq_vcpu(vcpu))
+			vio_spin_until_done();
+		return;
+	}
+	b = blk_setup(cmdline, ram_bytes, 4);
+	j.rng = shim_arg_uint(cmdline, "seed", BLK_DEFAULT_SEED);
+	j.lat = (struct vio_samples){samples, BLK_SAMPLES, 0, j.rng};
+	j.limit = n;
+	vio_irqs_on(true);
+	shim_report(HR_MARK, 0);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t seen = vio_irq_total(), cookie;
+		uint32_t len;
+
+		idt_changes(cmdline, i);
+		if (!j.next(b, &j, &b->slot[0]))
+			break;
+		b->nfree--; /* slot 0 is in flight; reap frees it */
+		b->slot[0].submitted = vio_rdtsc();
+		blk_add(b->q, &b->slot[0], b->split, 0);
+		vq_kick(b->q);
+		wait_irq_spinning(seen);
+		if (!vq_get_used(b->q, &cookie, &len))
+			vio_fatal("blk-irq: an interrupt without a completion at", i,
+				  VIO_EXIT_FAIL);
+		reap(b, &j, cookie, len);
+	}
+	shim_report(HR_MARK, 1);
+	vio_irqs_on(false);
+	shim_report(HR_BLK_REQUESTS, b->requests);
+	shim_report(HR_BLK_ERRORS, b->errors);
+	shim_report(HR_BLK_IRQS, vio_irq_total());
+	vio_workload_done();
 }

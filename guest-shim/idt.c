@@ -23,7 +23,8 @@ struct table_register {
 
 extern char shim_exception_stubs[], shim_interrupt_stubs[];
 static const uint64_t gdt[3] = {0, 0x00af9a000000ffffull, 0x00cf92000000ffffull};
-static struct gate idt[256] __attribute__((aligned(16)));
+static struct gate idt[256] __attribute__((aligned(4096))); /* a page of its own */
+static struct gate idt_copy[256] __attribute__((aligned(4096)));
 static const void *exception_entry[32]; /* a workload's own handlers, or NULL */
 
 /* Before shim_install_idt, on every vCPU alike (the IDT is shared, so each
@@ -63,4 +64,22 @@ void shim_install_idt(void)
 			(uint32_t)(a >> 32), 0};
 	}
 	__asm__ volatile("lgdt %0; lidt %1" ::"m"(gdtr), "m"(idtr));
+}
+
+static struct gate *loaded_idt = idt;
+
+void shim_rewrite_idt(void)
+{
+	for (int v = 0; v < 256; v++)
+		((volatile struct gate *)loaded_idt)[v] = loaded_idt[v];
+}
+
+void shim_reload_idt(void)
+{
+	struct table_register idtr = {sizeof(idt_copy) - 1, (uint64_t)(uintptr_t)idt_copy};
+
+	for (int v = 0; v < 256; v++)
+		idt_copy[v] = idt[v];
+	__asm__ volatile("lidt %0" ::"m"(idtr));
+	loaded_idt = idt_copy;
 }

@@ -31,6 +31,10 @@
  *                   back and verified, GET_ID (blk_workloads.c)
  *   blk-bench qd=Q req_kib=K write_pct=P ms=M|n=N
  *                   virtio-blk random I/O: IOPS, p50/p99 latency
+ *   blk-irq n=N [reload_idt_at=K] [rewrite_idt_at=K] [apic=xapic]
+ *                   N reads one at a time, each awaited by its interrupt
+ *                   while spinning (exitless delivery); LIDT of a copy of
+ *                   the IDT, or its gates written again, before request K
  *   net-flood n=N len=L role=send|recv peer=MAC
  *                   virtio-net: N frames one way, verified and in order
  *   net-ping n=N    virtio-net: N echoed round trips (net_workloads.c)
@@ -346,6 +350,9 @@ static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	} else if (shim_arg_is(cmdline, "workload", "blk-bench")) {
 		apic_start(cmdline);
 		shim_run_blk_bench(cmdline, ram_bytes, vcpu);
+	} else if (shim_arg_is(cmdline, "workload", "blk-irq")) {
+		apic_start(cmdline);
+		shim_run_blk_irq(cmdline, ram_bytes, vcpu);
 	} else if (shim_arg_is(cmdline, "workload", "net-ping")) {
 		apic_start(cmdline);
 		shim_run_net(cmdline, ram_bytes, vcpu, true);

@@ -26,6 +26,10 @@ void shim_hypercall_init(uint32_t vcpu);
 /* The VM's number of vCPUs (HV_CPUID_FEATURES). */
 uint32_t shim_vcpu_count(void);
 void shim_install_idt(void);
+/* Copies the IDT to a second page and loads that one (LIDT mid-run); writes
+ * every gate of the loaded one again, unchanged. */
+void shim_reload_idt(void);
+void shim_rewrite_idt(void);
 /* Before shim_install_idt, alike on every vCPU: exception `vector` (0-31)
  * enters at `entry` instead of the stub that reports it and ends the VM. */
 void shim_exception_override(unsigned vector, const void *entry);
@@ -56,6 +60,7 @@ const char *shim_arg_value(const char *cmdline, const char *key);
 /* virtio workloads (guest-shim/virtio.h) */
 void shim_run_blk(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
 void shim_run_blk_bench(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
+void shim_run_blk_irq(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
 void shim_run_net(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu, bool ping);
 void shim_run_vio_bad(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
 void shim_run_forge(void);

@@ -601,6 +601,16 @@ void vio_wait_for_done(void)
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
+/* The same, spinning with interrupts on: the vCPU never leaves guest mode
+ * on its own (exitless delivery's test). */
+void vio_spin_until_done(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+	while (!__atomic_load_n(&workload_done, __ATOMIC_ACQUIRE))
+		vio_pause();
+	__asm__ volatile("cli" ::: "memory");
+}
+
 void vio_workload_done(void)
 {
 	uint32_t irq_vcpu = shim_irq_vcpu();

@@ -175,6 +175,7 @@ bool blk_request_sync(struct vq *q, uint32_t type, uint64_t sector, void *buf, u
  * the device interrupts halted until vCPU 0 calls vio_workload_done. */
 bool vio_is_irq_vcpu(uint32_t vcpu);
 void vio_wait_for_done(void);
+void vio_spin_until_done(void);
 void vio_workload_done(void);
 /* Device interrupts counted so far on the virtio queue vectors. */
 uint64_t vio_irq_total(void);

@@ -204,6 +204,7 @@ static void idle(uint64_t now)
 static void switch_to(struct vcpu **last, struct vcpu *next)
 {
 	if (*last && *last != next) {
+		exitless_vcpu_put(*last);
 		vm_virt()->vcpu_put((*last)->hw);
 		__atomic_store_n(&(*last)->running_on, -1, __ATOMIC_RELEASE);
 	}

@@ -35,6 +35,8 @@ enum manifest_poweroff {
 };
 enum manifest_io_mode { MANIFEST_IO_SIDECORE, MANIFEST_IO_EXIT };
 enum manifest_coalescing { MANIFEST_COALESCING_VIC, MANIFEST_COALESCING_OFF };
+/* How a device's interrupt reaches a running vCPU (kernel/exitless.c). */
+enum manifest_interrupts { MANIFEST_INTERRUPTS_EXITLESS, MANIFEST_INTERRUPTS_INJECT };
 
 /* vIC (paper 004) parameters: `io.coalescing` and its thresholds. */
 struct manifest_vic {
@@ -88,6 +90,7 @@ struct manifest {
 	uint32_t stats_interval_ms;
 	enum manifest_io_mode io_mode;
 	uint32_t poll_idle_us;
+	enum manifest_interrupts interrupts;
 	struct manifest_vic vic;
 	uint32_t nvms;
 	struct manifest_vm vms[MANIFEST_MAX_VMS];

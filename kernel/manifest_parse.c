@@ -19,6 +19,7 @@ static const char *const device_names[] = {"virtio-blk", "virtio-net", "test-irq
 static const char *const blk_backend_names[] = {"ramdisk"};
 static const char *const io_mode_names[] = {"sidecore", "exit"};
 static const char *const coalescing_names[] = {"vic", "off"};
+static const char *const interrupts_names[] = {"exitless", "inject"};
 
 static jsmntok_t tokens[MANIFEST_MAX_TOKENS];
 
@@ -158,6 +159,16 @@ static int parse_coalescing(struct json_ctx *c, int tok, void *m)
 	return 0;
 }
 
+static int parse_interrupts(struct json_ctx *c, int tok, void *m)
+{
+	int v;
+
+	if (json_enum(c, tok, interrupts_names, ARRAY_SIZE(interrupts_names), &v))
+		return -1;
+	((struct manifest *)m)->interrupts = (enum manifest_interrupts)v;
+	return 0;
+}
+
 static int parse_cif_threshold(struct json_ctx *c, int tok, void *m)
 {
 	return json_uint(c, tok, 1, 256, &((struct manifest *)m)->vic.cif_threshold);
@@ -189,6 +200,7 @@ static int parse_io_settings(struct json_ctx *c, int tok, void *m)
 		{"mode", parse_io_mode},
 		{"poll_idle_us", parse_poll_idle},
 		{"coalescing", parse_coalescing},
+		{"interrupts", parse_interrupts},
 		{"cif_threshold", parse_cif_threshold},
 		{"iops_threshold", parse_iops_threshold},
 		{"epoch_ms", parse_epoch},

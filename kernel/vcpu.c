@@ -28,7 +28,8 @@ static unsigned deliver_to_vm(struct vm *vm, const struct vlapic_ipi *ipi, const
 
 		if (!vlapic_is_destination(&to->lapic, ipi, to == from))
 			continue;
-		vcpu_interrupt(to, ipi->vector);
+		if (from || !exitless_send(to, ipi->vector)) /* a device's: exitless */
+			vcpu_interrupt(to, ipi->vector);
 		n++;
 		if (ipi->delivery == APIC_ICR_DELIVERY_LOWEST)
 			break;
@@ -131,7 +132,9 @@ static bool prepare_interrupts(struct vcpu *v, struct virt_apic_regs *taken)
 {
 	const struct virt_ops *virt = vm_virt();
 
-	if (virt->vcpu_apic_enter && vlapic_hw_delivery_possible(&v->lapic)) {
+	/* Not for an exitless vCPU: the EOI of an injected interrupt must exit,
+	 * so that its next entry can be exitless again (kernel/exitless.h) */
+	if (virt->vcpu_apic_enter && !v->eli.enabled && vlapic_hw_delivery_possible(&v->lapic)) {
 		vlapic_hw_take(&v->lapic, taken->irr, taken->isr, &taken->tpr);
 		v->apic_hw_on = virt->vcpu_apic_enter(v->hw, taken);
 		if (v->apic_hw_on)
@@ -167,8 +170,9 @@ void vcpu_run_until(struct vcpu *v, uint64_t end)
 		timer = vcpu_next_event(v);
 		if (timer && timer < deadline)
 			deadline = timer;
-		hw_apic = prepare_interrupts(v, &taken);
+		hw_apic = !exitless_enter(v) && prepare_interrupts(v, &taken);
 		vm_virt()->vcpu_run(v->hw, &v->regs, &exit, deadline);
+		exitless_exit(v, &exit);
 		if (hw_apic)
 			finish_interrupts(v, &taken);
 		if (!vmexit_handle(v, &exit) || exit.reason == VIRT_EXIT_EXTERNAL_INTERRUPT ||
@@ -192,6 +196,8 @@ static void apic_page_write(void *dev, struct vcpu *v, uint64_t offset, unsigned
 			    uint64_t value)
 {
 	(void)dev;
+	if (offset == APIC_EOI && exitless_eoi(v))
+		return;
 	if (size == 4 && !(offset & 0xf))
 		vlapic_mmio_write(&v->lapic, (uint32_t)offset, (uint32_t)value, rdtsc());
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/virt.h"
+#include "kernel/exitless.h"
 #include "kernel/vlapic.h"
 
 struct vm;
@@ -31,7 +32,8 @@ struct vcpu {
 	bool halted_for_good; /* ... with interrupts disabled: nothing wakes it */
 	uint64_t exits[VIRT_EXIT_COUNT];
 	uint64_t irqs_injected;
-	bool apic_hw_on; /* the CPU delivers its interrupts (APIC virtualization) */
+	bool apic_hw_on;	  /* the CPU delivers its interrupts (APIC virtualization) */
+	struct vcpu_exitless eli; /* exitless delivery (kernel/exitless.h) */
 	uint64_t hypercall_window_start, hypercalls_in_window;
 };
 

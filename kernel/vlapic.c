@@ -100,6 +100,16 @@ void vlapic_accept(struct vlapic *l, uint8_t vector)
 	l->isr[vector / 32] |= 1u << (vector % 32);
 }
 
+int vlapic_highest_isr(const struct vlapic *l)
+{
+	return highest_bit(l->isr);
+}
+
+void vlapic_set_isr(struct vlapic *l, uint8_t vector)
+{
+	l->isr[vector / 32] |= 1u << (vector % 32);
+}
+
 /* EOI retires the highest in-service interrupt (SDM §11.8.5). */
 static void eoi(struct vlapic *l)
 {

@@ -61,6 +61,10 @@ bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value, uint64_t n
 void vlapic_set_irr(struct vlapic *l, uint8_t vector);
 /* The highest requested vector the processor priority lets through, or -1. */
 int vlapic_pending_vector(const struct vlapic *l);
+/* The highest vector in service, or -1. */
+int vlapic_highest_isr(const struct vlapic *l);
+/* An interrupt delivered past this APIC (exitless) is in service here now. */
+void vlapic_set_isr(struct vlapic *l, uint8_t vector);
 /* The vector is being delivered: IRR to ISR (SDM §11.8.4). */
 void vlapic_accept(struct vlapic *l, uint8_t vector);
 /* The timer's next expiry as a TSC value, or 0; and its expiry at `now`. */

@@ -41,6 +41,7 @@
 #define PTE_LARGE	  0x083ull
 
 static struct vm vms[MANIFEST_MAX_VMS];
+static bool exitless_ready; /* the cores' vector tables exist */
 static unsigned nvms;
 static unsigned vms_stopped;
 static const struct virt_ops *virt;
@@ -166,6 +167,18 @@ static void unmap_ram(const struct vm *vm)
 	virt->npt_flush(vm->npt_root);
 }
 
+/* Device interrupts reach its running vCPUs without an exit when the
+ * manifest asks for it, its devices are served by I/O cores, and the guest
+ * runs in 64-bit mode (the shadow IDT is found through its page tables). */
+static void use_exitless_delivery(struct vm *vm, const struct manifest *m, bool long_mode)
+{
+	bool on = m->interrupts == MANIFEST_INTERRUPTS_EXITLESS &&
+		  m->io_mode == MANIFEST_IO_SIDECORE && vm->pci && long_mode && exitless_ready;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		exitless_vcpu_init(&vm->vcpus[i], on);
+}
+
 static const char *build_one(struct vm *vm, const struct manifest *m, const struct boot_info *bi)
 {
 	struct elf_entry entry;
@@ -183,7 +196,11 @@ static const char *build_one(struct vm *vm, const struct manifest *m, const stru
 	err = load_guest(vm, bi, &entry);
 	if (!err)
 		err = create_vcpus(vm, &entry);
-	return err ? err : attach_devices(vm, m);
+	if (!err)
+		err = attach_devices(vm, m);
+	if (!err)
+		use_exitless_delivery(vm, m, entry.bits == 64);
+	return err;
 }
 
 /* `@virt`: the backend and whether the CPU virtualizes the APIC itself. */
@@ -207,6 +224,7 @@ unsigned vm_build_all(const struct manifest *m, const struct boot_info *bi)
 	virt = virt_detect(&why);
 	if (virt)
 		report_virt();
+	exitless_ready = virt && virt->vcpu_set_delivery && !exitless_init();
 	for (uint32_t i = 0; i < m->nvms; i++) {
 		struct vm *vm = &vms[nvms];
 		const char *err;
@@ -268,6 +286,7 @@ static void record_vcpu_sums(struct record *r, const struct vm *vm)
 	record_uint(r, "ipis", ipis);
 	record_uint(r, "ratelimited_timer", clamped);
 	record_uint(r, "ratelimited_log", __atomic_load_n(&vm->log_dropped, __ATOMIC_RELAXED));
+	exitless_record_sums(r, vm);
 }
 
 /* Token buckets in characters x 10^6 (one character a second is one token a

@@ -53,6 +53,7 @@ struct vm {
 	uint64_t log_credit[VM_LOG_KINDS]; /* characters x 10^6 */
 	uint64_t log_tsc[VM_LOG_KINDS];	   /* when each was topped up */
 	uint64_t log_dropped;		   /* lines and reports refused */
+	struct vm_exitless eli;		   /* its shadowed IDT pages */
 };
 
 /* Builds every valid VM of the manifest; reports each one that cannot be

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/x86_64/apic_regs.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
@@ -15,6 +16,7 @@
 #include "kernel/mmio.h"
 #include "kernel/vdev.h"
 #include "kernel/vm.h"
+#include "kernel/exitless.h"
 #include "kernel/vmexit.h"
 
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
@@ -42,6 +44,7 @@ static const char *const reason_names[VIRT_EXIT_COUNT] = {
 	[VIRT_EXIT_DEADLINE] = "deadline",
 	[VIRT_EXIT_TRIPLE_FAULT] = "triple_fault",
 	[VIRT_EXIT_EXCEPTION] = "exception",
+	[VIRT_EXIT_DESCRIPTOR_TABLE] = "descriptor_table",
 	[VIRT_EXIT_INVALID_STATE] = "invalid_state",
 	[VIRT_EXIT_OTHER] = "other",
 };
@@ -213,7 +216,7 @@ static bool handle_msr(struct vcpu *v, const struct virt_exit *x)
 			v->regs.rax = (uint32_t)value;
 			v->regs.rdx = value >> 32;
 		}
-	} else if (ok) {
+	} else if (ok && !(msr == X2APIC_MSR_EOI && exitless_eoi(v))) {
 		ok = vlapic_msr_write(&v->lapic, msr, value, rdtsc());
 	}
 	if (!ok) {
@@ -358,6 +361,8 @@ static bool handle_npf(struct vcpu *v, const struct virt_exit *x)
 
 	if (r)
 		return mmio_emulate(v, x, r);
+	if (exitless_idt_write(v, x))
+		return v->vm->state != VM_STOPPED;
 	snprintf(why, sizeof(why), "%s guest-physical 0x%llx, outside its RAM",
 		 x->npf.fetch	? "executed at"
 		 : x->npf.write ? "wrote to"
@@ -369,9 +374,13 @@ static bool handle_npf(struct vcpu *v, const struct virt_exit *x)
 
 static bool handle_external_interrupt(struct vcpu *v, const struct virt_exit *x)
 {
-	(void)v;
 	(void)x;
-	irq_window(); /* the host takes the interrupt here, then the guest resumes */
+	/* The host takes the interrupt here, then the guest resumes. Not after
+	 * an exitless run: the one that exited it was handled already
+	 * (exitless_exit), and another pending one is better met at the next
+	 * entry: an exitless IPI then reaches the guest, not the host. */
+	if (!v->eli.hw_exitless)
+		irq_window();
 	return true;
 }
 
@@ -401,6 +410,14 @@ static bool handle_fatal(struct vcpu *v, const struct virt_exit *x)
 	return false;
 }
 
+/* Only exitless delivery intercepts an exception (#NP: kernel/exitless.h). */
+static bool handle_exception(struct vcpu *v, const struct virt_exit *x)
+{
+	if (x->exception.vector == VEC_NP && v->eli.enabled)
+		return exitless_np(v, x);
+	return handle_fatal(v, x);
+}
+
 static const vmexit_handler handlers[VIRT_EXIT_COUNT] = {
 	[VIRT_EXIT_CPUID] = handle_cpuid,
 	[VIRT_EXIT_HLT] = handle_hlt,
@@ -414,7 +431,8 @@ static const vmexit_handler handlers[VIRT_EXIT_COUNT] = {
 	[VIRT_EXIT_INTERRUPT_WINDOW] = handle_interrupt_window,
 	[VIRT_EXIT_DEADLINE] = handle_deadline,
 	[VIRT_EXIT_TRIPLE_FAULT] = handle_fatal,
-	[VIRT_EXIT_EXCEPTION] = handle_fatal,
+	[VIRT_EXIT_EXCEPTION] = handle_exception,
+	[VIRT_EXIT_DESCRIPTOR_TABLE] = exitless_descriptor_table,
 	[VIRT_EXIT_INVALID_STATE] = handle_fatal,
 	[VIRT_EXIT_OTHER] = handle_fatal,
 };

@@ -32,6 +32,7 @@
 
 #define X2APIC_MSR_BASE 0x800
 #define X2APIC_MSR_LAST 0x8ff
+#define X2APIC_MSR_EOI	(X2APIC_MSR_BASE + (APIC_EOI >> 4))
 
 #define APIC_SVR_ENABLE		   (1u << 8)
 #define APIC_LVT_MASKED		   (1u << 16)

@@ -23,6 +23,7 @@ enum virt_exit_reason {
 	VIRT_EXIT_DEADLINE, /* the run's deadline passed (VMX-preemption timer) */
 	VIRT_EXIT_TRIPLE_FAULT,
 	VIRT_EXIT_EXCEPTION,
+	VIRT_EXIT_DESCRIPTOR_TABLE, /* LIDT and its kin, intercepted while exitless */
 	VIRT_EXIT_INVALID_STATE,
 	VIRT_EXIT_OTHER,
 	VIRT_EXIT_COUNT
@@ -35,8 +36,22 @@ struct virt_regs {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
+/* What an exit interrupted: the event the CPU was delivering through the
+ * guest's IDT (VT-x IDT-vectoring information, SDM Vol. 3C §27.2.4; SVM
+ * EXITINTINFO, APM Vol. 2 §15.7.2). The backend delivers it again at the
+ * next entry unless told otherwise (vcpu_cancel_event). */
+enum virt_event_type {
+	VIRT_EVENT_NONE,
+	VIRT_EVENT_EXTINT, /* an external interrupt: a physical vector */
+	VIRT_EVENT_NMI,
+	VIRT_EVENT_EXCEPTION,
+	VIRT_EVENT_SOFTWARE, /* INT n, INT3, INTO */
+};
+
 struct virt_exit {
 	enum virt_exit_reason reason;
+	enum virt_event_type vectoring;
+	uint8_t vectoring_vector;
 	uint64_t rip;
 	uint8_t insn_len;     /* 0 when the CPU did not say: the handler decodes */
 	uint64_t vendor_code; /* the raw exit code, for reports */
@@ -64,6 +79,19 @@ struct virt_entry_state {
 	bool long_mode; /* 64-bit paging mode, else 32-bit flat protected mode */
 };
 
+/* How physical interrupts reach the guest at the next entry (exitless
+ * delivery, kernel/exitless.c). Off: every one exits (the INTR intercept,
+ * external-interrupt exiting), and the VM's nested root is used. On: they
+ * go through the guest's IDT, which `npt_root` (the vCPU's clone) backs with
+ * its shadow; #NP and LIDT exit; NMIs always exit. */
+struct virt_delivery {
+	bool exitless;
+	uint64_t npt_root;
+	bool flush;	      /* the clone changed: drop what the TLBs cached of it */
+	bool eoi_passthrough; /* x2APIC EOI writes reach the physical APIC */
+};
+
+struct nested_pt_clone;
 struct virt_vcpu; /* vendor-private: VMCB or VMCS and their pages */
 
 /* The local APIC registers hardware virtual-interrupt delivery works from. */
@@ -84,6 +112,11 @@ struct virt_ops {
 	/* After unmapping: every vCPU that uses `root` drops what its TLBs
 	 * cached of it before its next entry (the caller kicks running ones). */
 	void (*npt_flush)(uint64_t root);
+	/* Exitless delivery's shadow IDT (arch/x86_64/nested_pt.h): one 4 KiB
+	 * page read-only or writable again; a vCPU's clone of `base`. */
+	int (*npt_protect)(uint64_t root, uint64_t gpa, bool writable);
+	int (*npt_clone)(struct nested_pt_clone *c, uint64_t base, const uint64_t *gpa,
+			 const uint64_t *hpa, unsigned n);
 	struct virt_vcpu *(*vcpu_create)(uint64_t npt_root, uint32_t tag, uint32_t vpid);
 	void (*vcpu_set_entry)(struct virt_vcpu *v, const struct virt_entry_state *s);
 	/* Runs the guest until its next exit, which it fills in, and exits it at
@@ -113,6 +146,15 @@ struct virt_ops {
 	bool (*vcpu_apic_enter)(struct virt_vcpu *v, const struct virt_apic_regs *r);
 	bool (*apic_virtualization)(void); /* whether this CPU has it (NULL: no) */
 	void (*vcpu_apic_exit)(struct virt_vcpu *v, struct virt_apic_regs *r);
+	/* Exitless delivery (NULL where the backend cannot): the mode of the
+	 * next entry; dropping the re-delivery of the event an exit
+	 * interrupted; the event queued for the next entry (false: none);
+	 * the guest's IDTR. On the vCPU's CPU, between exit and entry.
+	 * vcpu_set_delivery is false when this CPU cannot run it exitless. */
+	bool (*vcpu_set_delivery)(struct virt_vcpu *v, const struct virt_delivery *d);
+	void (*vcpu_cancel_event)(struct virt_vcpu *v);
+	bool (*vcpu_event_queued)(struct virt_vcpu *v);
+	uint64_t (*vcpu_idtr)(const struct virt_vcpu *v, uint16_t *limit);
 	uint64_t (*vcpu_rip)(const struct virt_vcpu *v);
 	uint64_t (*vcpu_rflags)(const struct virt_vcpu *v);
 	uint64_t (*vcpu_cr3)(const struct virt_vcpu *v); /* the guest's, for page walks */

@@ -4,6 +4,7 @@
  * flushing with TLB_CONTROL (no flush-by-ASID there either). */
 #include <string.h>
 
+#include "arch/x86_64/apic_regs.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/nested_pt.h"
@@ -11,6 +12,7 @@
 #include "arch/x86_64/svm/svm_defs.h"
 #include "arch/x86_64/svm/vmcb.h"
 #include "arch/x86_64/timer.h"
+#include "arch/x86_64/trap.h"
 #include "arch/x86_64/virt.h"
 #include "kernel/mem.h"
 
@@ -28,10 +30,12 @@ struct virt_vcpu {
 	uint64_t vmcb_pa;
 	uint64_t host_save_pa; /* VMSAVE area of the host's own state */
 	bool flush_pending;    /* npt_flush: TLB_CONTROL at the next VMRUN */
+	uint64_t vm_root;      /* the VM's nested root (n_cr3 when not exitless) */
 };
 
 static bool has_nrip_save;
 static uint64_t iopm_pa, msrpm_pa; /* shared: every port and MSR intercepted */
+static uint64_t msrpm_eoi_pa;	   /* ... but writes to the x2APIC EOI MSR */
 
 void svm_enter(uint64_t vmcb_pa, struct virt_regs *regs, uint64_t host_save_pa);
 
@@ -70,14 +74,29 @@ static int svm_npt_unmap(uint64_t root, uint64_t gpa, uint64_t size)
 	return nested_pt_unmap(&npt_format, root, gpa, size);
 }
 
+static int svm_npt_protect(uint64_t root, uint64_t gpa, bool writable)
+{
+	return nested_pt_set_writable(&npt_format, root, gpa, writable);
+}
+
+static int svm_npt_clone(struct nested_pt_clone *c, uint64_t base, const uint64_t *gpa,
+			 const uint64_t *hpa, unsigned n)
+{
+	return nested_pt_clone(&npt_format, c, base, gpa, hpa, n);
+}
+
 static bool bitmaps_ready(void)
 {
 	if (iopm_pa)
 		return true;
-	if (!page_zalloc(SVM_IOPM_PAGES, &iopm_pa) || !page_zalloc(SVM_MSRPM_PAGES, &msrpm_pa))
+	if (!page_zalloc(SVM_IOPM_PAGES, &iopm_pa) || !page_zalloc(SVM_MSRPM_PAGES, &msrpm_pa) ||
+	    !page_zalloc(SVM_MSRPM_PAGES, &msrpm_eoi_pa))
 		return false;
 	memset(phys_to_virt(iopm_pa), 0xff, SVM_IOPM_PAGES * PAGE_SIZE);
 	memset(phys_to_virt(msrpm_pa), 0xff, SVM_MSRPM_PAGES * PAGE_SIZE);
+	memset(phys_to_virt(msrpm_eoi_pa), 0xff, SVM_MSRPM_PAGES * PAGE_SIZE);
+	((uint8_t *)phys_to_virt(msrpm_eoi_pa))[SVM_MSRPM_WRITE_BIT(X2APIC_MSR_EOI) / 8] &=
+		(uint8_t) ~(1u << (SVM_MSRPM_WRITE_BIT(X2APIC_MSR_EOI) % 8));
 	return true;
 }
 
@@ -120,6 +139,7 @@ static struct virt_vcpu *svm_vcpu_create(uint64_t npt_root, uint32_t asid, uint3
 	if (!v->vmcb || !page_zalloc(1, &v->host_save_pa))
 		return NULL;
 	setup_control(&v->vmcb->control, npt_root, asid ? asid : 1);
+	v->vm_root = npt_root;
 	return v;
 }
 
@@ -153,6 +173,26 @@ static void svm_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_stat
 	s->g_pat = PAT_DEFAULT;
 }
 
+/* EXITINTINFO's event, normalized (APM §15.7.2). */
+static void decode_vectoring(uint64_t info, struct virt_exit *x)
+{
+	static const enum virt_event_type types[8] = {
+		[0] = VIRT_EVENT_EXTINT,
+		[2] = VIRT_EVENT_NMI,
+		[3] = VIRT_EVENT_EXCEPTION,
+		[4] = VIRT_EVENT_SOFTWARE,
+	};
+
+	if (!(info & SVM_EVENTINJ_VALID))
+		return;
+	x->vectoring = types[(info & SVM_EVENTINJ_TYPE_MASK) >> 8];
+	x->vectoring_vector = (uint8_t)(info & SVM_EVENTINJ_VECTOR);
+	/* QEMU's TCG labels an external interrupt an exception; no exception
+	 * has a vector above 31 (design.md, emulator facts) */
+	if (x->vectoring == VIRT_EVENT_EXCEPTION && x->vectoring_vector >= 32)
+		x->vectoring = VIRT_EVENT_EXTINT;
+}
+
 /* The normalized exit of what the VMCB says (APM appendix C). */
 static void decode_exit(const struct vmcb *vmcb, struct virt_exit *x)
 {
@@ -162,6 +202,7 @@ static void decode_exit(const struct vmcb *vmcb, struct virt_exit *x)
 	memset(x, 0, sizeof(*x));
 	x->vendor_code = c->exit_code;
 	x->rip = vmcb->save.rip;
+	decode_vectoring(c->exit_int_info, x);
 	if (has_nrip_save && c->next_rip > x->rip)
 		x->insn_len = (uint8_t)(c->next_rip - x->rip);
 	switch (c->exit_code) {
@@ -207,11 +248,19 @@ static void decode_exit(const struct vmcb *vmcb, struct virt_exit *x)
 	case SVM_EXIT_SHUTDOWN:
 		x->reason = VIRT_EXIT_TRIPLE_FAULT;
 		break;
+	case SVM_EXIT_IDTR_WRITE:
+		x->reason = VIRT_EXIT_DESCRIPTOR_TABLE;
+		break;
 	case SVM_EXIT_INVALID:
 		x->reason = VIRT_EXIT_INVALID_STATE;
 		break;
 	default:
 		x->reason = VIRT_EXIT_OTHER;
+		if (c->exit_code >= SVM_EXIT_EXCP_BASE && c->exit_code <= SVM_EXIT_EXCP_LAST) {
+			x->reason = VIRT_EXIT_EXCEPTION;
+			x->exception.vector = (uint32_t)(c->exit_code - SVM_EXIT_EXCP_BASE);
+			x->exception.error = (uint32_t)info1;
+		}
 	}
 }
 
@@ -292,6 +341,51 @@ static bool svm_vcpu_inject_interrupt(struct virt_vcpu *v, uint8_t vector)
 	return true;
 }
 
+/* Exitless: the INTR intercept off and V_INTR_MASKING clear, so a physical
+ * interrupt waits for the guest's own IF and is delivered through its IDT
+ * (APM §15.21.1; design.md: with V_INTR_MASKING set the guest's CLI would not
+ * hold it); #NP and LIDT exit. A change of nested root flushes the ASID's
+ * translations, which were made through the other root. */
+static bool svm_vcpu_set_delivery(struct virt_vcpu *v, const struct virt_delivery *d)
+{
+	struct vmcb_control *c = &v->vmcb->control;
+	uint64_t root = d->exitless ? d->npt_root : v->vm_root;
+
+	if (d->exitless) {
+		c->intercept_misc3 =
+			(c->intercept_misc3 & ~SVM_INTERCEPT_INTR) | SVM_INTERCEPT_IDTR_WRITE;
+		c->int_control &= ~SVM_V_INTR_MASKING;
+		c->intercept_exceptions |= 1u << VEC_NP;
+	} else {
+		c->intercept_misc3 =
+			(c->intercept_misc3 | SVM_INTERCEPT_INTR) & ~SVM_INTERCEPT_IDTR_WRITE;
+		c->int_control |= SVM_V_INTR_MASKING;
+		c->intercept_exceptions &= ~(1u << VEC_NP);
+	}
+	c->msrpm_base_pa = d->exitless && d->eoi_passthrough ? msrpm_eoi_pa : msrpm_pa;
+	if (c->n_cr3 != root || d->flush) {
+		c->n_cr3 = root;
+		c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	}
+	return true;
+}
+
+static void svm_vcpu_cancel_event(struct virt_vcpu *v)
+{
+	v->vmcb->control.event_inject = 0;
+}
+
+static bool svm_vcpu_event_queued(struct virt_vcpu *v)
+{
+	return v->vmcb->control.event_inject & SVM_EVENTINJ_VALID;
+}
+
+static uint64_t svm_vcpu_idtr(const struct virt_vcpu *v, uint16_t *limit)
+{
+	*limit = (uint16_t)v->vmcb->save.idtr.limit;
+	return v->vmcb->save.idtr.base;
+}
+
 static uint64_t svm_vcpu_rflags(const struct virt_vcpu *v)
 {
 	return v->vmcb->save.rflags;
@@ -309,6 +403,8 @@ const struct virt_ops svm_ops = {
 	.npt_map = svm_npt_map,
 	.npt_unmap = svm_npt_unmap,
 	.npt_flush = svm_npt_flush,
+	.npt_protect = svm_npt_protect,
+	.npt_clone = svm_npt_clone,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_set_entry = svm_vcpu_set_entry,
 	.vcpu_run = svm_vcpu_run,
@@ -316,6 +412,10 @@ const struct virt_ops svm_ops = {
 	.vcpu_skip_instruction = svm_vcpu_skip_instruction,
 	.vcpu_inject_exception = svm_vcpu_inject_exception,
 	.vcpu_inject_interrupt = svm_vcpu_inject_interrupt,
+	.vcpu_set_delivery = svm_vcpu_set_delivery,
+	.vcpu_cancel_event = svm_vcpu_cancel_event,
+	.vcpu_event_queued = svm_vcpu_event_queued,
+	.vcpu_idtr = svm_vcpu_idtr,
 	.vcpu_rip = svm_vcpu_rip,
 	.vcpu_rflags = svm_vcpu_rflags,
 	.vcpu_cr3 = svm_vcpu_cr3,

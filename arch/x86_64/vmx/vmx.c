@@ -4,11 +4,13 @@
  * at its first entry: VMPTRLD binds it to that CPU. */
 #include <string.h>
 
+#include "arch/x86_64/apic_regs.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/nested_pt.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/regs.h"
+#include "arch/x86_64/trap.h"
 #include "arch/x86_64/virt.h"
 #include "arch/x86_64/vmx/vmx_defs.h"
 #include "arch/x86_64/vmx/vmx_internal.h"
@@ -20,7 +22,7 @@
 static struct virt_vcpu vmx_vcpus[VMX_MAX_VCPUS]; /* created on the boot CPU only */
 static uint64_t current_vmcs[MAX_CPUS];		  /* what VMPTRLD made current, per CPU */
 static unsigned vmx_vcpus_used;
-uint64_t vmx_msr_bitmap_pa;
+uint64_t vmx_msr_bitmap_pa, vmx_msr_bitmap_eoi_pa;
 static uint64_t io_bitmap_pa;	 /* shared: every port exits */
 static unsigned preemption_rate; /* the timer ticks at TSC >> this (read at VMXON) */
 static const struct nested_pt_format ept_format = {EPT_RWX, EPT_RWX | EPT_MT_WB | EPT_LARGE,
@@ -102,6 +104,17 @@ static int vmx_ept_unmap(uint64_t root, uint64_t gpa, uint64_t size)
 	return nested_pt_unmap(&ept_format, root, gpa, size);
 }
 
+static int vmx_npt_protect(uint64_t root, uint64_t gpa, bool writable)
+{
+	return nested_pt_set_writable(&ept_format, root, gpa, writable);
+}
+
+static int vmx_npt_clone(struct nested_pt_clone *c, uint64_t base, const uint64_t *gpa,
+			 const uint64_t *hpa, unsigned n)
+{
+	return nested_pt_clone(&ept_format, c, base, gpa, hpa, n);
+}
+
 /* INVEPT only reaches the CPU that executes it (SDM §29.4.3.1), so each
  * vCPU of the EPT does it on its own CPU before its next entry. */
 static void vmx_ept_flush(uint64_t root)
@@ -131,12 +144,15 @@ static bool bitmaps_ready(void)
 	if (vmx_msr_bitmap_pa)
 		return true;
 	vmx_msr_bitmap_pa = mem_alloc_pages(1, 1);
+	vmx_msr_bitmap_eoi_pa = mem_alloc_pages(1, 1);
 	io_bitmap_pa = mem_alloc_pages(2, 1);
-	if (!vmx_msr_bitmap_pa || !io_bitmap_pa) {
+	if (!vmx_msr_bitmap_pa || !vmx_msr_bitmap_eoi_pa || !io_bitmap_pa) {
 		vmx_msr_bitmap_pa = 0;
 		return false;
 	}
 	memset(phys_to_virt(vmx_msr_bitmap_pa), 0xff, PAGE_SIZE);
+	memset(phys_to_virt(vmx_msr_bitmap_eoi_pa), 0xff, PAGE_SIZE);
+	vmx_msr_allow_write(phys_to_virt(vmx_msr_bitmap_eoi_pa), X2APIC_MSR_EOI);
 	memset(phys_to_virt(io_bitmap_pa), 0xff, 2 * PAGE_SIZE);
 	return true;
 }
@@ -168,10 +184,10 @@ static void vmx_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_stat
 
 static void setup_controls(struct virt_vcpu *v)
 {
-	vmwrite(VMCS_PIN_CONTROLS,
-		adjust_controls(
-			PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER,
-			control_msr(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED)));
+	v->pin_controls = adjust_controls(
+		PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER,
+		control_msr(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED));
+	vmwrite(VMCS_PIN_CONTROLS, v->pin_controls);
 	v->proc_controls = adjust_controls(
 		PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
 			PROC_ACTIVATE_SECONDARY,
@@ -192,7 +208,9 @@ static void setup_controls(struct virt_vcpu *v)
 		adjust_controls((v->entry.long_mode ? ENTRY_IA32E_MODE_GUEST : 0) |
 					ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT,
 				control_msr(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY)));
-	vmwrite(VMCS_EXCEPTION_BITMAP, 0); /* a guest fault is the guest's: no IDT, triple fault */
+	v->exception_bitmap = 0; /* a guest fault is the guest's (exitless: #NP exits) */
+	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	v->exitless = false;
 	vmwrite(VMCS_MSR_BITMAP, vmx_msr_bitmap_pa);
 	vmwrite(VMCS_IO_BITMAP_A, io_bitmap_pa);
 	vmwrite(VMCS_IO_BITMAP_B, io_bitmap_pa + PAGE_SIZE);
@@ -340,6 +358,36 @@ static void decode_io(struct virt_exit *x, uint64_t qual)
 	x->io.port = (uint16_t)(qual >> VMX_IO_PORT_SHIFT);
 }
 
+/* IDT-vectoring information, normalized (SDM Vol. 3C §24.9.3). */
+static void decode_vectoring(struct virt_exit *x)
+{
+	static const enum virt_event_type types[8] = {
+		[0] = VIRT_EVENT_EXTINT,   [2] = VIRT_EVENT_NMI,      [3] = VIRT_EVENT_EXCEPTION,
+		[4] = VIRT_EVENT_SOFTWARE, [5] = VIRT_EVENT_SOFTWARE, [6] = VIRT_EVENT_SOFTWARE,
+	};
+	uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+
+	if (!(info & VMX_INTR_VALID))
+		return;
+	x->vectoring = types[(info & VMX_INTR_TYPE_MASK) >> 8];
+	x->vectoring_vector = (uint8_t)info;
+}
+
+/* Exit reason 0: an NMI (the host's) or an intercepted guest exception. */
+static void decode_exception_or_nmi(struct virt_exit *x)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+
+	if ((info & VMX_INTR_TYPE_MASK) == VMX_INTR_TYPE_NMI) {
+		x->reason = VIRT_EXIT_EXTERNAL_INTERRUPT;
+		return;
+	}
+	x->reason = VIRT_EXIT_EXCEPTION;
+	x->exception.vector = info & 0xff;
+	if (info & VMX_INTR_DELIVER_ERROR)
+		x->exception.error = (uint32_t)vmread(VMCS_EXIT_INTR_ERROR);
+}
+
 static void decode_exit(struct virt_exit *x)
 {
 	uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
@@ -349,6 +397,7 @@ static void decode_exit(struct virt_exit *x)
 	x->vendor_code = reason;
 	x->rip = vmread(VMCS_GUEST_RIP);
 	x->insn_len = (uint8_t)vmread(VMCS_EXIT_INSTRUCTION_LEN);
+	decode_vectoring(x);
 	if (reason & VMX_EXIT_ENTRY_FAILURE) {
 		dump_failed_entry("VM entry failed, exit reason", reason & 0xffff);
 		x->reason = VIRT_EXIT_INVALID_STATE;
@@ -380,8 +429,14 @@ static void decode_exit(struct virt_exit *x)
 		x->npf.fetch = qual & VMX_EPT_FETCH;
 		break;
 	case VMX_EXIT_EXTERNAL_INT:
-	case VMX_EXIT_EXCEPTION_NMI:
 		x->reason = VIRT_EXIT_EXTERNAL_INTERRUPT;
+		break;
+	case VMX_EXIT_EXCEPTION_NMI:
+		decode_exception_or_nmi(x);
+		break;
+	case VMX_EXIT_GDTR_IDTR:
+	case VMX_EXIT_LDTR_TR:
+		x->reason = VIRT_EXIT_DESCRIPTOR_TABLE;
 		break;
 	case VMX_EXIT_INTERRUPT_WINDOW:
 		x->reason = VIRT_EXIT_INTERRUPT_WINDOW;
@@ -497,8 +552,11 @@ static void vmx_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct vir
 		return;
 	}
 	set_preemption_timer(deadline);
-	if (__atomic_exchange_n(&v->invept_pending, false, __ATOMIC_ACQ_REL))
+	if (__atomic_exchange_n(&v->invept_pending, false, __ATOMIC_ACQ_REL)) {
 		invept(v->eptp);
+		if (v->exitless) /* the clone shares the VM's lower tables */
+			invept(v->exitless_eptp);
+	}
 	if (vmx_enter(regs, v->launched)) {
 		dump_failed_entry("VMLAUNCH/VMRESUME failed, VM-instruction error",
 				  vmread(VMCS_INSTRUCTION_ERROR));
@@ -555,6 +613,58 @@ static void vmx_vcpu_inject_exception(struct virt_vcpu *v, uint8_t vector, bool 
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
 }
 
+/* Exitless: no external-interrupt exiting, so a physical interrupt waits for
+ * the guest's IF and goes through its IDT (SDM Vol. 3C §25.2 and §26.7.5);
+ * #NP and the descriptor-table instructions exit (§25.1.3); the clone's EPT
+ * backs the IDT with its shadow. A CPU that forces external-interrupt
+ * exiting or lacks descriptor-table exiting cannot. */
+static bool vmx_vcpu_set_delivery(struct virt_vcpu *v, const struct virt_delivery *d)
+{
+	uint32_t pin = v->pin_controls, proc2 = v->proc2_controls;
+	uint32_t pin_msr = control_msr(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED);
+
+	if (vmx_activate(v))
+		return false;
+	pin = d->exitless ? pin & ~PIN_EXTERNAL_INTERRUPT_EXITING
+			  : pin | PIN_EXTERNAL_INTERRUPT_EXITING;
+	proc2 = d->exitless ? proc2 | PROC2_DESCRIPTOR_TABLE_EXITING
+			    : proc2 & ~PROC2_DESCRIPTOR_TABLE_EXITING;
+	if (d->exitless && (adjust_controls(pin, pin_msr) != pin ||
+			    adjust_controls(proc2, MSR_IA32_VMX_PROCBASED_CTLS2) != proc2))
+		return false;
+	if (pin != v->pin_controls)
+		vmwrite(VMCS_PIN_CONTROLS, v->pin_controls = pin);
+	if (proc2 != v->proc2_controls)
+		vmwrite(VMCS_PROC2_CONTROLS, v->proc2_controls = proc2);
+	v->exception_bitmap = d->exitless ? 1u << VEC_NP : 0;
+	vmwrite(VMCS_EXCEPTION_BITMAP, v->exception_bitmap);
+	v->exitless = d->exitless;
+	v->exitless_eptp = d->npt_root | EPTP_WALK_4 | EPTP_WB;
+	vmwrite(VMCS_EPT_POINTER, d->exitless ? v->exitless_eptp : v->eptp);
+	if (d->exitless && d->flush)
+		invept(v->exitless_eptp);
+	vmwrite(VMCS_MSR_BITMAP, vmx_msr_bitmap(v, d->exitless && d->eoi_passthrough));
+	return true;
+}
+
+static void vmx_vcpu_cancel_event(struct virt_vcpu *v)
+{
+	(void)v;
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+}
+
+static bool vmx_vcpu_event_queued(struct virt_vcpu *v)
+{
+	return !vmx_activate(v) && (vmread(VMCS_ENTRY_INTR_INFO) & VMX_INTR_VALID);
+}
+
+static uint64_t vmx_vcpu_idtr(const struct virt_vcpu *v, uint16_t *limit)
+{
+	(void)v;
+	*limit = (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT);
+	return vmread(VMCS_GUEST_IDTR_BASE);
+}
+
 /* Like vcpu_rip and vcpu_cr3: on the vCPU's CPU, its VMCS current. */
 static uint64_t vmx_vcpu_rflags(const struct virt_vcpu *v)
 {
@@ -575,6 +685,8 @@ const struct virt_ops vmx_ops = {
 	.npt_map = vmx_ept_map,
 	.npt_unmap = vmx_ept_unmap,
 	.npt_flush = vmx_ept_flush,
+	.npt_protect = vmx_npt_protect,
+	.npt_clone = vmx_npt_clone,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_set_entry = vmx_vcpu_set_entry,
 	.vcpu_run = vmx_vcpu_run,
@@ -585,6 +697,10 @@ const struct virt_ops vmx_ops = {
 	.vcpu_apic_enter = vmx_apic_enter,
 	.vcpu_apic_exit = vmx_apic_exit,
 	.apic_virtualization = vmx_apicv_supported,
+	.vcpu_set_delivery = vmx_vcpu_set_delivery,
+	.vcpu_cancel_event = vmx_vcpu_cancel_event,
+	.vcpu_event_queued = vmx_vcpu_event_queued,
+	.vcpu_idtr = vmx_vcpu_idtr,
 	.vcpu_rip = vmx_vcpu_rip,
 	.vcpu_rflags = vmx_vcpu_rflags,
 	.vcpu_cr3 = vmx_vcpu_cr3,

@@ -31,7 +31,7 @@ bool vmx_apicv_supported(void)
 	       (proc2 >> 32 & APICV_PROC2) == APICV_PROC2;
 }
 
-static void allow_write(uint8_t *bitmap, uint32_t msr)
+void vmx_msr_allow_write(uint8_t *bitmap, uint32_t msr)
 {
 	bitmap[MSR_BITMAP_WRITE_LOW + msr / 8] &= (uint8_t) ~(1u << (msr % 8));
 }
@@ -47,8 +47,8 @@ static int x2apic_bitmap_ready(void)
 		return -1;
 	bitmap = phys_to_virt(x2apic_msr_bitmap_pa);
 	memset(bitmap, 0xff, PAGE_SIZE);
-	allow_write(bitmap, X2APIC_MSR_BASE + (APIC_TPR >> 4));
-	allow_write(bitmap, X2APIC_MSR_BASE + (APIC_EOI >> 4));
+	vmx_msr_allow_write(bitmap, X2APIC_MSR_BASE + (APIC_TPR >> 4));
+	vmx_msr_allow_write(bitmap, X2APIC_MSR_EOI);
 	return 0;
 }
 
@@ -84,7 +84,14 @@ static void set_apicv(struct virt_vcpu *v, bool on)
 	v->proc2_controls = on ? v->proc2_controls | APICV_PROC2 : v->proc2_controls & ~APICV_PROC2;
 	vmwrite(VMCS_PROC_CONTROLS, v->proc_controls);
 	vmwrite(VMCS_PROC2_CONTROLS, v->proc2_controls);
-	vmwrite(VMCS_MSR_BITMAP, on ? x2apic_msr_bitmap_pa : vmx_msr_bitmap_pa);
+	vmwrite(VMCS_MSR_BITMAP, vmx_msr_bitmap(v, false));
+}
+
+uint64_t vmx_msr_bitmap(const struct virt_vcpu *v, bool eoi_passthrough)
+{
+	if (v->apicv_on)
+		return x2apic_msr_bitmap_pa;
+	return eoi_passthrough ? vmx_msr_bitmap_eoi_pa : vmx_msr_bitmap_pa;
 }
 
 static int highest_vector(const uint32_t *bits)

@@ -39,6 +39,7 @@
 #define PROC_USE_MSR_BITMAPS	       (1u << 28)
 #define PROC_ACTIVATE_SECONDARY	       (1u << 31)
 #define PROC2_ENABLE_EPT	       (1u << 1)
+#define PROC2_DESCRIPTOR_TABLE_EXITING (1u << 2)
 #define PROC2_VIRTUALIZE_X2APIC	       (1u << 4)
 #define PROC2_ENABLE_VPID	       (1u << 5)
 #define PROC2_UNRESTRICTED_GUEST       (1u << 7)
@@ -87,6 +88,7 @@
 #define VMCS_INSTRUCTION_ERROR	    0x4400
 #define VMCS_EXIT_REASON	    0x4402
 #define VMCS_EXIT_INTR_INFO	    0x4404
+#define VMCS_EXIT_INTR_ERROR	    0x4406
 #define VMCS_IDT_VECTORING_INFO	    0x4408
 #define VMCS_IDT_VECTORING_ERROR    0x440a
 #define VMCS_EXIT_INSTRUCTION_LEN   0x440c
@@ -146,6 +148,8 @@ enum vmcs_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SE
 #define VMX_EXIT_RDMSR		  31
 #define VMX_EXIT_WRMSR		  32
 #define VMX_EXIT_INVALID_STATE	  33
+#define VMX_EXIT_GDTR_IDTR	  46
+#define VMX_EXIT_LDTR_TR	  47
 #define VMX_EXIT_EPT_VIOLATION	  48
 #define VMX_EXIT_EPT_MISCONFIG	  49
 #define VMX_EXIT_ENTRY_FAILURE	  (1u << 31)
@@ -187,6 +191,8 @@ enum vmcs_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SE
 #define VMCS_ENTRY_EXCEPTION_ERROR 0x4018
 #define VMX_INTR_TYPE_EXTERNAL	   (0u << 8)
 #define VMX_INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define VMX_INTR_TYPE_MASK	   (7u << 8)
+#define VMX_INTR_TYPE_NMI	   (2u << 8)
 #define VMX_INTR_DELIVER_ERROR	   (1u << 11)
 #define VMX_INTR_VALID		   (1u << 31)
 #define VMX_INTR_NMI_UNBLOCKED	   (1u << 12) /* IDT-vectoring info only */

@@ -16,11 +16,15 @@ struct virt_vcpu {
 	int cpu;	     /* the CPU it is active on, -1 when cleared */
 	bool launched;	     /* VMLAUNCH done: VMRESUME from now on */
 	bool invept_pending; /* npt_flush: INVEPT before the next entry */
+	uint32_t pin_controls;
+	uint32_t exception_bitmap;
 	uint32_t proc_controls;
 	uint32_t proc2_controls;
 	uint32_t *virtual_apic; /* the virtual-APIC page (APICv), or NULL */
 	uint64_t virtual_apic_pa;
-	bool apicv_on; /* virtual-interrupt delivery is on for this entry */
+	bool apicv_on;		/* virtual-interrupt delivery is on for this entry */
+	bool exitless;		/* physical interrupts go through the guest's IDT */
+	uint64_t exitless_eptp; /* ... backed by this EPT (its clone) */
 	struct virt_entry_state entry;
 };
 
@@ -44,7 +48,8 @@ uint32_t control_msr(uint32_t plain, uint32_t true_msr);
 /* Makes the vCPU's VMCS current on this CPU, setting it up at first use. */
 int vmx_activate(struct virt_vcpu *v);
 
-extern uint64_t vmx_msr_bitmap_pa; /* every MSR access exits */
+extern uint64_t vmx_msr_bitmap_pa;     /* every MSR access exits */
+extern uint64_t vmx_msr_bitmap_eoi_pa; /* ... but WRMSR to the x2APIC EOI */
 
 /* APIC virtualization (vmx_apicv.c). */
 bool vmx_apicv_supported(void);
@@ -52,6 +57,10 @@ bool vmx_apicv_supported(void);
 void vmx_apicv_setup(struct virt_vcpu *v);
 int vmx_apicv_create(struct virt_vcpu *v);
 bool vmx_apic_enter(struct virt_vcpu *v, const struct virt_apic_regs *r);
+/* Clears the WRMSR exit bit of `msr` (0-0x1fff) in an MSR bitmap (§24.6.9). */
+void vmx_msr_allow_write(uint8_t *bitmap, uint32_t msr);
+/* The MSR bitmap the vCPU's current mode calls for. */
+uint64_t vmx_msr_bitmap(const struct virt_vcpu *v, bool eoi_passthrough);
 void vmx_apic_exit(struct virt_vcpu *v, struct virt_apic_regs *r);
 
 #endif
