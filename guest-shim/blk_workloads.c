@@ -4,9 +4,16 @@
  *              every byte, then GET_ID; `req_kib=` (or `req_bytes=`) per
  *              request, `qd=` of them in flight
  *   blk-bench  random reads and writes (`write_pct=`) of `req_kib=` at `qd=`
- *              for `ms=` milliseconds or `n=` requests: IOPS and latency
+ *              for `ms=` milliseconds or `n=` requests: IOPS and latency;
+ *              `devs=D` drives D devices at once (the `dev=`-th and the
+ *              ones after it), each with its own `n=` requests and its own
+ *              queue depth from a list (`qd=1,4,8`: the i-th device takes
+ *              the i-th, the last one when the list is shorter)
  *   blk-irq    `n=` reads one at a time, the vCPU spinning with interrupts
  *              on until each one's interrupt (exitless delivery)
+ * blk and blk-bench keep exactly qd requests in flight on each device: vCPU 0 polls the
+ * used rings in turn and refills a slot as soon as its request is reaped,
+ * without waiting for an interrupt (the irq vCPU counts those).
  * A request is a header (device-readable), the data (split in two
  * descriptors when it spans two sectors or more, unless SEG_MAX says no),
  * and the status byte (device-writable), §5.2.6. The phase between
@@ -16,6 +23,7 @@
 #include "guest-shim/virtio.h"
 
 #define BLK_QD_MAX	  32
+#define BLK_DEVS_MAX	  8 /* a VM's devices (MANIFEST_MAX_DEVICES) */
 #define BLK_REQ_MAX	  (128u << 10)
 #define BLK_DESCS_PER_REQ 4 /* header, two data buffers, status */
 #define BLK_STATUS_POISON 0xff
@@ -57,23 +65,29 @@ struct blk_job {
 	void (*done)(struct blk_ctx *b, struct blk_job *j, struct blk_slot *s, uint32_t len);
 	uint32_t type;
 	uint64_t pos, count, limit, deadline, rng, write_pct;
-	struct vio_samples lat;
+	struct vio_samples *lat; /* shared by the devices of one run */
 };
 
-static struct blk_ctx ctx;
+static struct blk_ctx ctx[BLK_DEVS_MAX];
 static uint64_t samples[BLK_SAMPLES];
 
 /* ---- the device ---- */
 
-bool blk_find(struct virtio_dev *d, const char *cmdline)
+/* The `nth` virtio-blk function (from 0). */
+static bool blk_open(struct virtio_dev *d, unsigned nth)
 {
-	int slot = pci_find_virtio(VIRTIO_ID_BLOCK, (unsigned)shim_arg_uint(cmdline, "dev", 0));
+	int slot = pci_find_virtio(VIRTIO_ID_BLOCK, nth);
 
 	if (slot < 0) {
 		vio_log("blk: no virtio-blk device", ~0ull);
 		return false;
 	}
 	return virtio_open(d, (unsigned)slot, VIRTIO_ID_BLOCK);
+}
+
+bool blk_find(struct virtio_dev *d, const char *cmdline)
+{
+	return blk_open(d, (unsigned)shim_arg_uint(cmdline, "dev", 0));
 }
 
 bool blk_start(struct virtio_dev *d, const char *cmdline, uint64_t extra, unsigned opts)
@@ -179,32 +193,56 @@ static void reap(struct blk_ctx *b, struct blk_job *j, uint64_t cookie, uint32_t
 	b->free_slot[b->nfree++] = (uint16_t)cookie;
 }
 
-/* Keeps qd requests in flight: fill every free slot, one kick for the
- * batch, wait for a completion, reap whatever else completed, repeat. */
-static void blk_pump(struct blk_ctx *b, struct blk_job *j)
+/* One device's turn: reap whatever completed, fill every free slot, one
+ * kick for the batch. Whether the device still has work: more requests to
+ * make or some in flight. */
+static bool pump_turn(struct blk_ctx *b, struct blk_job *j, bool *more, bool *progress)
 {
-	bool more = true;
 	uint64_t cookie;
 	uint32_t len;
 
-	for (;;) {
-		while (more && b->nfree) {
-			uint16_t i = b->free_slot[b->nfree - 1];
-
-			more = j->next(b, j, &b->slot[i]);
-			if (!more)
-				break;
-			b->nfree--;
-			b->slot[i].submitted = vio_rdtsc();
-			blk_add(b->q, &b->slot[i], b->split, i);
-		}
-		vq_kick(b->q);
-		if (b->nfree == b->qd)
-			return;
-		vq_wait_used(b->q, &cookie, &len);
+	while (vq_get_used(b->q, &cookie, &len)) {
 		reap(b, j, cookie, len);
-		while (vq_get_used(b->q, &cookie, &len))
-			reap(b, j, cookie, len);
+		*progress = true;
+	}
+	while (*more && b->nfree) {
+		uint16_t i = b->free_slot[b->nfree - 1];
+
+		*more = j->next(b, j, &b->slot[i]);
+		if (!*more)
+			break;
+		b->nfree--;
+		b->slot[i].submitted = vio_rdtsc();
+		blk_add(b->q, &b->slot[i], b->split, i);
+	}
+	vq_kick(b->q);
+	return *more || b->nfree < b->qd;
+}
+
+/* Keeps qd requests in flight on each of the `n` devices (job j[i] for
+ * device b[i]): their used rings are polled in turn, and a slot is refilled
+ * on the turn its request is reaped. No completion for VIO_TIMEOUT_MS while
+ * requests are in flight ends the VM. */
+static void blk_pump(struct blk_ctx *const *b, struct blk_job *j, unsigned n)
+{
+	uint64_t deadline = vio_rdtsc() + vio_ms_to_tsc(VIO_TIMEOUT_MS);
+	bool more[BLK_DEVS_MAX];
+	unsigned busy = n;
+
+	for (unsigned i = 0; i < n; i++)
+		more[i] = true;
+	while (busy) {
+		bool late = vio_rdtsc() > deadline, progress = false; /* late: before the look */
+
+		busy = 0;
+		for (unsigned i = 0; i < n; i++)
+			busy += pump_turn(b[i], &j[i], &more[i], &progress);
+		if (progress)
+			deadline = vio_rdtsc() + vio_ms_to_tsc(VIO_TIMEOUT_MS);
+		else if (late && busy)
+			vio_fatal("virtio: timed out waiting for queue", 0, VIO_EXIT_FAIL);
+		else
+			vio_pause();
 	}
 }
 
@@ -259,7 +297,7 @@ static void blk_pass(struct blk_ctx *b, uint32_t type)
 {
 	struct blk_job j = {.next = next_sequential, .done = done_sequential, .type = type};
 
-	blk_pump(b, &j);
+	blk_pump(&b, &j, 1);
 }
 
 /* §5.2.6.2: FLUSH has no data; counted with the requests of the phase. */
@@ -304,14 +342,16 @@ static uint32_t request_bytes(const char *cmdline, uint64_t def_kib)
 	return bytes > BLK_REQ_MAX ? BLK_REQ_MAX : (uint32_t)bytes;
 }
 
-/* Opens and starts the device, sizes the work and the slots. */
-static struct blk_ctx *blk_setup(const char *cmdline, uint64_t ram_bytes, uint64_t def_kib)
+/* Opens and starts the `index`-th device of the run (from the `dev=`-th
+ * on), sizes the work and the slots; after vio_mem_init. */
+static struct blk_ctx *blk_setup(const char *cmdline, unsigned index, uint64_t def_kib)
 {
-	struct blk_ctx *b = &ctx;
-	uint64_t qd = shim_arg_uint(cmdline, "qd", 4), mib = shim_arg_uint(cmdline, "mib", 0);
+	struct blk_ctx *b = &ctx[index];
+	uint64_t qd = shim_arg_list_uint(cmdline, "qd", index, 4);
+	uint64_t mib = shim_arg_uint(cmdline, "mib", 0);
 
-	vio_mem_init(ram_bytes);
-	if (!blk_find(&b->dev, cmdline) || !blk_start(&b->dev, cmdline, 0, 0))
+	if (!blk_open(&b->dev, (unsigned)shim_arg_uint(cmdline, "dev", 0) + index) ||
+	    !blk_start(&b->dev, cmdline, 0, 0))
 		vio_fatal("blk: the device did not start", ~0ull, VIO_EXIT_FAIL);
 	b->q = &b->dev.q[0];
 	b->disk_bytes = blk_capacity_bytes(&b->dev);
@@ -360,7 +400,8 @@ void shim_run_blk(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 
 	if (blk_bystander(vcpu))
 		return;
-	b = blk_setup(cmdline, ram_bytes, 64);
+	vio_mem_init(ram_bytes);
+	b = blk_setup(cmdline, 0, 64);
 	vio_irqs_on(true);
 	kicks = b->q->kicks;
 	shim_report(HR_MARK, 0);
@@ -395,48 +436,76 @@ static bool next_random(struct blk_ctx *b, struct blk_job *j, struct blk_slot *s
 
 static void done_random(struct blk_ctx *b, struct blk_job *j, struct blk_slot *s, uint32_t len)
 {
-	vio_sample(&j->lat, vio_rdtsc() - s->submitted);
+	vio_sample(j->lat, vio_rdtsc() - s->submitted);
 	b->errors += !slot_ok(s, len);
 	b->requests++;
 	b->bytes += s->bytes;
 }
 
-static void bench_report(const struct blk_ctx *b, struct blk_job *j, uint64_t elapsed)
+/* The run's totals over its devices; latency over all their requests. */
+static void bench_report(struct blk_ctx *const *b, unsigned n, struct vio_samples *lat,
+			 uint64_t elapsed)
 {
-	uint64_t n = vio_samples_sort(&j->lat);
-	shim_report(HR_BLK_REQUESTS, b->requests);
-	shim_report(HR_BLK_IOPS, elapsed ? b->requests * shim_timer_khz() * 1000 / elapsed : 0);
-	shim_report(HR_BLK_P50_NS, vio_tsc_to_ns(vio_percentile(j->lat.v, n, 50)));
-	shim_report(HR_BLK_P99_NS, vio_tsc_to_ns(vio_percentile(j->lat.v, n, 99)));
-	shim_report(HR_BLK_ERRORS, b->errors);
+	uint64_t count = vio_samples_sort(lat), requests = 0, errors = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		requests += b[i]->requests;
+		errors += b[i]->errors;
+	}
+	shim_report(HR_BLK_REQUESTS, requests);
+	shim_report(HR_BLK_IOPS, elapsed ? requests * shim_timer_khz() * 1000 / elapsed : 0);
+	shim_report(HR_BLK_P50_NS, vio_tsc_to_ns(vio_percentile(lat->v, count, 50)));
+	shim_report(HR_BLK_P99_NS, vio_tsc_to_ns(vio_percentile(lat->v, count, 99)));
+	shim_report(HR_BLK_ERRORS, errors);
+}
+
+static uint64_t total_kicks(struct blk_ctx *const *b, unsigned n)
+{
+	uint64_t kicks = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		kicks += b[i]->q->kicks;
+	return kicks;
 }
 
 void shim_run_blk_bench(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 {
-	struct blk_job j = {.next = next_random, .done = done_random};
-	struct blk_ctx *b;
-	uint64_t kicks, start;
+	static struct blk_job j[BLK_DEVS_MAX];
+	struct blk_ctx *b[BLK_DEVS_MAX];
+	uint64_t ndev = shim_arg_uint(cmdline, "devs", 1), kicks, start, ms;
+	uint64_t seed = shim_arg_uint(cmdline, "seed", BLK_DEFAULT_SEED);
+	struct vio_samples lat = {samples, BLK_SAMPLES, 0, seed};
+	unsigned n = ndev < 1 ? 1 : ndev > BLK_DEVS_MAX ? BLK_DEVS_MAX : (unsigned)ndev;
 
 	if (blk_bystander(vcpu))
 		return;
-	b = blk_setup(cmdline, ram_bytes, 4);
-	if (b->disk_bytes < b->req_bytes)
-		vio_fatal("blk-bench: the disk is smaller than a request", ~0ull, VIO_EXIT_FAIL);
-	j.rng = shim_arg_uint(cmdline, "seed", BLK_DEFAULT_SEED);
-	j.lat = (struct vio_samples){samples, BLK_SAMPLES, 0, j.rng};
-	j.write_pct = shim_arg_uint(cmdline, "write_pct", 30);
-	j.limit = shim_arg_uint(cmdline, "n", 0);
+	vio_mem_init(ram_bytes);
+	for (unsigned i = 0; i < n; i++) {
+		b[i] = blk_setup(cmdline, i, 4);
+		if (b[i]->disk_bytes < b[i]->req_bytes)
+			vio_fatal("blk-bench: the disk is smaller than a request", i,
+				  VIO_EXIT_FAIL);
+		/* each device its own random sequence; the first one's is `seed`'s */
+		j[i] = (struct blk_job){.next = next_random,
+					.done = done_random,
+					.rng = seed + i * BLK_DEFAULT_SEED,
+					.write_pct = shim_arg_uint(cmdline, "write_pct", 30),
+					.limit = shim_arg_uint(cmdline, "n", 0),
+					.lat = &lat};
+	}
 	vio_irqs_on(true);
-	kicks = b->q->kicks;
+	kicks = total_kicks(b, n);
 	shim_report(HR_MARK, 0);
 	start = vio_rdtsc();
-	j.deadline = start + vio_ms_to_tsc(shim_arg_uint(cmdline, "ms", BLK_BENCH_MS));
-	blk_pump(b, &j);
+	ms = shim_arg_uint(cmdline, "ms", BLK_BENCH_MS);
+	for (unsigned i = 0; i < n; i++)
+		j[i].deadline = start + vio_ms_to_tsc(ms);
+	blk_pump(b, j, n);
 	start = vio_rdtsc() - start;
 	shim_report(HR_MARK, 1);
 	vio_irqs_on(false);
-	bench_report(b, &j, start);
-	shim_report(HR_BLK_KICKS, b->q->kicks - kicks);
+	bench_report(b, n, &lat, start);
+	shim_report(HR_BLK_KICKS, total_kicks(b, n) - kicks);
 	blk_finish(vcpu);
 }
 
@@ -478,6 +547,7 @@ void shim_run_blk_irq(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 {
 	struct blk_job j = {.next = next_random, .done = done_random, .write_pct = 0};
 	uint64_t n = shim_arg_uint(cmdline, "n", 1000);
+	struct vio_samples lat = {samples, BLK_SAMPLES, 0, 0};
 	struct blk_ctx *b;
 
 	if (vcpu != 0) {
@@ -485,9 +555,10 @@ void shim_run_blk_irq(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 			vio_spin_until_done();
 		return;
 	}
-	b = blk_setup(cmdline, ram_bytes, 4);
+	vio_mem_init(ram_bytes);
+	b = blk_setup(cmdline, 0, 4);
 	j.rng = shim_arg_uint(cmdline, "seed", BLK_DEFAULT_SEED);
-	j.lat = (struct vio_samples){samples, BLK_SAMPLES, 0, j.rng};
+	j.lat = &lat;
 	j.limit = n;
 	vio_irqs_on(true);
 	shim_report(HR_MARK, 0);

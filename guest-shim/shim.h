@@ -39,6 +39,9 @@ void shim_report(uint64_t key, uint64_t value);
 
 /* The value of `key=` in the command line, or `def`. */
 uint64_t shim_arg_uint(const char *cmdline, const char *key, uint64_t def);
+/* Element `index` (from 0) of a comma-separated list `key=a,b,c`, the last
+ * one when the list is shorter, or `def`. */
+uint64_t shim_arg_list_uint(const char *cmdline, const char *key, unsigned index, uint64_t def);
 bool shim_arg_is(const char *cmdline, const char *key, const char *value);
 
 void shim_wrmsr(uint32_t msr, uint64_t value);

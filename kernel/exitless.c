@@ -106,8 +106,6 @@ void exitless_vcpu_init(struct vcpu *v, bool enabled)
 	e->id = owner_id(v);
 	e->core = -1;
 	e->enabled = enabled && vm_virt()->vcpu_set_delivery;
-	if (e->enabled && !(e->shadow_hpa = mem_alloc_pages(2, 1)))
-		e->enabled = false;
 }
 
 /* --- the sender's side ----------------------------------------------------- */
@@ -232,13 +230,19 @@ static bool shadow_build(struct vcpu *v, uint64_t base, uint16_t limit, const ui
 	struct vcpu_exitless *e = &v->eli;
 	struct vm *vm = v->vm;
 	int64_t at = limit == IDT_FULL_LIMIT ? idt_address(v, base, limit) : -1;
-	uint64_t gpa[2], hpa[2] = {e->shadow_hpa, e->shadow_hpa + PAGE_SIZE};
+	uint64_t gpa[2], hpa[2];
 	unsigned n;
 
 	if (at < 0) {
 		set_idt_pages(v, gpa, 0);
 		return false;
 	}
+	/* only a vCPU that devices interrupt gets a shadow (and, in
+	 * nested_pt_clone, its tables): in most VMs one */
+	if (!e->shadow_hpa && !(e->shadow_hpa = mem_alloc_pages(2, 1)))
+		return false;
+	hpa[0] = e->shadow_hpa;
+	hpa[1] = e->shadow_hpa + PAGE_SIZE;
 	gpa[0] = (uint64_t)at & ~(PAGE_SIZE - 1);
 	n = (((uint64_t)at + limit) >> 12) - ((uint64_t)at >> 12) + 1;
 	gpa[1] = gpa[0] + PAGE_SIZE;

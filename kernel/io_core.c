@@ -134,8 +134,36 @@ static uint64_t coalescing_timers(struct io_core *c, uint64_t now_tsc)
 	return next;
 }
 
-/* Every queue asks for kicks: nothing to poll until a kick IPI or the
- * earliest held completion's deadline (the one-shot timer). */
+/* A disk whose next completion is due wakes its queue as a kick does (the
+ * completion is the disk's event); returns the earliest completion still to
+ * come (TSC), or 0. */
+static uint64_t disk_timers(struct io_core *c, uint64_t now_tsc, uint64_t now)
+{
+	uint64_t next = 0;
+
+	for (unsigned i = 0; i < c->ndev; i++) {
+		uint64_t due = vdev_disk_due(c->dev[i]);
+
+		if (!due)
+			continue;
+		if (due <= now_tsc) {
+			if (!c->dev[i]->lq.polling)
+				ioloop_kick(&c->loop, &c->dev[i]->lq, now);
+		} else if (!next || due < next) {
+			next = due;
+		}
+	}
+	return next;
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
+/* Every queue asks for kicks: nothing to poll until a kick IPI, the
+ * earliest held completion's deadline or a disk's next completion (the
+ * one-shot timer). */
 static void halt_until(struct io_core *c, uint64_t deadline)
 {
 	c->halts++;
@@ -153,8 +181,9 @@ static void serve(struct io_core *c)
 		uint64_t tsc = rdtsc(), now = tsc_to_ns(tsc), next;
 
 		take_kicks(c, now);
+		disk_timers(c, tsc, now);
 		ioloop_pass(&c->loop, now);
-		next = coalescing_timers(c, tsc);
+		next = earliest(coalescing_timers(c, tsc), disk_timers(c, rdtsc(), now));
 		if (!ioloop_idle(&c->loop, now) || any_kicked(c))
 			continue;
 		halt_until(c, next);

@@ -178,6 +178,24 @@ void record_hex(struct record *r, const char *key, uint64_t val)
 	record_str(r, key, num);
 }
 
+void record_uint_map(struct record *r, const char *key, const uint64_t *val, unsigned n)
+{
+	char num[48];
+	bool first = true;
+
+	record_key(r, key);
+	record_append(r, "{", 1);
+	for (unsigned i = 0; i < n; i++) {
+		if (!val[i])
+			continue;
+		record_append(r, num,
+			      (size_t)snprintf(num, sizeof(num), "%s\"%u\":%llu", first ? "" : ",",
+					       i, (unsigned long long)val[i]));
+		first = false;
+	}
+	record_append(r, "}", 1);
+}
+
 void record_bool(struct record *r, const char *key, bool val)
 {
 	record_key(r, key);

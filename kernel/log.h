@@ -34,6 +34,8 @@ void record_str(struct record *r, const char *key, const char *val);
 void record_uint(struct record *r, const char *key, uint64_t val);
 void record_int(struct record *r, const char *key, int64_t val);
 void record_hex(struct record *r, const char *key, uint64_t val);
+/* An object {"i": val[i], ...} of the nonzero val[i], i from 0 to n - 1. */
+void record_uint_map(struct record *r, const char *key, const uint64_t *val, unsigned n);
 void record_bool(struct record *r, const char *key, bool val);
 void record_emit(struct record *r);
 

@@ -19,9 +19,10 @@
 #define MANIFEST_MAX_MEMORY_MIB (1u << 20)
 /* Enough for the largest valid manifest (every VM with every field and
  * every device with every field, every CPU listed); tested by generating it. */
-#define MANIFEST_MAX_TOKENS    8192
-#define MANIFEST_TX_QUEUE_MAX  256 /* vio/net.h VNET_TX_QUEUE_MAX */
-#define MANIFEST_POLL_IDLE_MAX 1000000
+#define MANIFEST_MAX_TOKENS	8192
+#define MANIFEST_TX_QUEUE_MAX	256 /* vio/net.h VNET_TX_QUEUE_MAX */
+#define MANIFEST_POLL_IDLE_MAX	1000000
+#define MANIFEST_SERVICE_US_MAX 1000000 /* a virtio-blk ramdisk's service time */
 /* Guest-physical layout of the virtual PCI bus (docs/manifest.md): RAM of a
  * VM with virtio devices must end below the ECAM window. */
 #define MANIFEST_PCI_ECAM_BASE 0xb0000000ull
@@ -56,7 +57,8 @@ enum manifest_device_type {
 
 struct manifest_device {
 	enum manifest_device_type type;
-	uint32_t size_mib;			 /* virtio-blk */
+	uint32_t size_mib;   /* virtio-blk */
+	uint32_t service_us; /* virtio-blk: the ramdisk's service time, 0: none */
 	char switch_name[MANIFEST_NAME_MAX + 1]; /* virtio-net */
 	uint8_t mac[6];				 /* virtio-net */
 	bool has_mac;
@@ -115,8 +117,9 @@ struct manifest_platform {
 int manifest_parse(const char *json, size_t len, struct manifest *m, struct manifest_error *err);
 
 /* Rules between fields that hold on any machine (run by manifest_parse): a
- * device's io_core must be a CPU of the role io, and no two virtio-net
- * devices on one switch may have one MAC. 0, or -1 with *err. */
+ * device's io_core must be a CPU of the role io, no two virtio-net devices
+ * on one switch may have one MAC, and a virtio-blk service time needs
+ * io.mode "sidecore". 0, or -1 with *err. */
 int manifest_check_devices(const struct manifest *m, struct manifest_error *err);
 
 /* Checks against the machine. A CPU id that does not exist is fatal for the

@@ -188,6 +188,11 @@ static int check_device(const struct manifest *m, uint32_t vm, uint32_t dev,
 		return device_error(err, vm, dev, "io_core",
 				    "CPU %d has the role \"%s\", not \"io\"", d->io_core,
 				    manifest_role_name(manifest_cpu_role(m, (uint32_t)d->io_core)));
+	if (d->type == MANIFEST_DEVICE_VIRTIO_BLK && d->service_us &&
+	    m->io_mode != MANIFEST_IO_SIDECORE)
+		return device_error(err, vm, dev, "service_us",
+				    "needs io.mode \"sidecore\": in exit mode no I/O core polls "
+				    "the disk to complete its requests");
 	if (d->type == MANIFEST_DEVICE_VIRTIO_NET && mac_taken(m, vm, dev, &ovm, &odev))
 		return device_error(err, vm, dev, "mac",
 				    "this MAC is already used on switch \"%s\" by "

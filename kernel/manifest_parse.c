@@ -236,6 +236,12 @@ static int parse_size_mib(struct json_ctx *c, int tok, void *d)
 	return json_uint(c, tok, 1, 65536, &((struct manifest_device *)d)->size_mib);
 }
 
+static int parse_service_us(struct json_ctx *c, int tok, void *d)
+{
+	return json_uint(c, tok, 0, MANIFEST_SERVICE_US_MAX,
+			 &((struct manifest_device *)d)->service_us);
+}
+
 static int parse_switch(struct json_ctx *c, int tok, void *d)
 {
 	return json_name(c, tok, ((struct manifest_device *)d)->switch_name);
@@ -292,7 +298,8 @@ static int parse_mac(struct json_ctx *c, int tok, void *dev)
 static int check_device_fields(struct json_ctx *c, int tok, const struct manifest_device *d)
 {
 	static const char *const allowed[][5] = {
-		[MANIFEST_DEVICE_VIRTIO_BLK] = {"backend", "size_mib", "io_core", NULL},
+		[MANIFEST_DEVICE_VIRTIO_BLK] = {"backend", "size_mib", "service_us", "io_core",
+						NULL},
 		[MANIFEST_DEVICE_VIRTIO_NET] = {"switch", "mac", "tx_queue_len", "io_core", NULL},
 		[MANIFEST_DEVICE_TEST_IRQ] = {NULL},
 		[MANIFEST_DEVICE_TEST_MMIO] = {NULL},
@@ -319,9 +326,13 @@ static int check_device_fields(struct json_ctx *c, int tok, const struct manifes
 static int parse_device(struct json_ctx *c, int tok, struct manifest_device *d)
 {
 	static const struct json_field fields[] = {
-		{"type", parse_device_type},  {"backend", parse_backend},
-		{"size_mib", parse_size_mib}, {"switch", parse_switch},
-		{"mac", parse_mac},	      {"tx_queue_len", parse_tx_queue_len},
+		{"type", parse_device_type},
+		{"backend", parse_backend},
+		{"size_mib", parse_size_mib},
+		{"service_us", parse_service_us},
+		{"switch", parse_switch},
+		{"mac", parse_mac},
+		{"tx_queue_len", parse_tx_queue_len},
 		{"io_core", parse_io_core},
 	};
 

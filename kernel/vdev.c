@@ -167,8 +167,24 @@ uint64_t vdev_coalescing_due(struct vdev *d, uint64_t now_tsc)
 	return due ? tsc_from_ns(due) : 0;
 }
 
+uint64_t vdev_disk_due(struct vdev *d)
+{
+	uint64_t flags, due = 0;
+
+	if (!d->blk || !d->ramdisk.service_ns || d->vm->state == VM_STOPPED)
+		return 0;
+	flags = spin_lock_irqsave(&d->lock);
+	if (d->ramdisk.count) /* one TSC tick late rather than early */
+		due = tsc_from_ns(d->ramdisk.due) + 1;
+	spin_unlock_irqrestore(&d->lock, flags);
+	return due;
+}
+
+/* A ramdisk with a service time completes its requests here, on the first
+ * visit after their time (vio/ramdisk.h), before new ones are taken. */
 static int blk_work(struct vdev *d, unsigned budget, struct msi_msg *msg, bool *send)
 {
+	unsigned done = d->ramdisk.service_ns ? vblk_poll(d->blk, tsc_to_ns(rdtsc())) : 0;
 	int n = vblk_process(d->blk, budget);
 
 	if (n < 0) {
@@ -179,7 +195,7 @@ static int blk_work(struct vdev *d, unsigned budget, struct msi_msg *msg, bool *
 		d->blk->irq_due = false;
 		*send = queue_interrupt(d, 0, msg);
 	}
-	return n;
+	return n + (int)done;
 }
 
 static int net_work(struct vdev *d, unsigned budget, struct msi_msg *msg, bool *send)
@@ -343,7 +359,9 @@ static const char *create_blk(struct vdev *d, const struct vm_pci *pci)
 	d->blk = alloc_zeroed(sizeof(struct vblk));
 	if (!phys || !d->blk)
 		return "no memory for a virtio-blk ramdisk";
-	d->ramdisk = (struct ramdisk){phys_to_virt(phys), bytes};
+	d->ramdisk = (struct ramdisk){.data = phys_to_virt(phys),
+				      .bytes = bytes,
+				      .service_ns = (uint64_t)d->cfg->service_us * 1000};
 	memset(d->ramdisk.data, 0, bytes);
 	snprintf(serial, sizeof(serial), "cv-%s-%u", d->vm->cfg->name, d->index);
 	vblk_init(d->blk, &pci->gmem, bytes / VIRTIO_BLK_SECTOR, serial, &ramdisk_ops, &d->ramdisk);
@@ -690,11 +708,34 @@ static void record_blk(struct record *r, const struct vdev *d)
 	record_uint(r, "write_bytes", s->write_bytes);
 	record_uint(r, "flushes", s->flushes);
 	record_uint(r, "errors", s->errors);
+	record_uint(r, "service_us", d->cfg->service_us);
 	record_bool(r, "coalescing", d->blk->completed != NULL);
 	record_uint(r, "vic_held", d->vic.coalesced);
 	record_uint(r, "vic_forced", d->vic.forced_by_deadline);
+	record_uint(r, "vic_max_hold_ns", d->vic.max_hold);
 	record_uint(r, "vic_ratio_permille",
 		    d->vic.skip_up ? 1000ull * d->vic.count_up / d->vic.skip_up : 1000);
+}
+
+/* vIC's decisions by the commands in flight they were made with: how many
+ * completions came with each CIF and how many of those asked for an
+ * interrupt at once (the last bin counts VIC_CIF_BINS - 1 and more). Its
+ * own record, after the device's `@io_stats`: the histogram's length
+ * depends on the guest. */
+static void report_cif(const struct vdev *d, bool final)
+{
+	struct record r;
+
+	record_begin(&r, "vic_cif");
+	record_str(&r, "vm", d->vm->cfg->name);
+	record_uint(&r, "device", d->index);
+	record_bool(&r, "final", final);
+	record_uint(&r, "completions", d->vic.completions);
+	record_uint(&r, "interrupts", d->vic.interrupts);
+	record_uint(&r, "last_bin", VIC_CIF_BINS - 1);
+	record_uint_map(&r, "cif", d->vic.cif_completions, VIC_CIF_BINS);
+	record_uint_map(&r, "cif_delivered", d->vic.cif_delivered, VIC_CIF_BINS);
+	record_emit(&r);
 }
 
 static void record_net(struct record *r, const struct vdev *d)
@@ -747,5 +788,7 @@ void vdev_report_stats(const struct vm *vm, bool final)
 		record_queue(&r, d);
 		record_str(&r, "status", d->vp->failure ? "needs_reset" : "ok");
 		record_emit(&r);
+		if (d->blk && d->blk->completed)
+			report_cif(d, final);
 	}
 }

@@ -74,6 +74,11 @@ const char *vdev_attach_all(struct vm *vm, const struct manifest *m);
 /* I/O core: a blk device's completions held by vIC whose time is up get
  * their interrupt; returns the earliest deadline still held (TSC), or 0. */
 uint64_t vdev_coalescing_due(struct vdev *d, uint64_t now_tsc);
+/* I/O core: when a blk device's disk completes its next request (TSC), or 0
+ * when it holds none (a ramdisk without a service time never does). The
+ * queue need not poll meanwhile: the core wakes for it then, as for a
+ * kick. */
+uint64_t vdev_disk_due(struct vdev *d);
 /* `@io_stats` of every device of the VM (`final` once it has stopped). */
 void vdev_report_stats(const struct vm *vm, bool final);
 

@@ -464,8 +464,17 @@ void vblk_complete(struct vblk *b, uint16_t slot, uint8_t status)
 	free_slot(b, slot);
 }
 
+unsigned vblk_poll(struct vblk *b, uint64_t now)
+{
+	if (!b->backend_ops->poll)
+		return 0;
+	return b->backend_ops->poll(b->backend, b, now);
+}
+
 void vblk_reset(struct vblk *b)
 {
+	if (b->backend_ops->reset)
+		b->backend_ops->reset(b->backend);
 	for (unsigned i = 0; i < VBLK_MAX_INFLIGHT; i++)
 		b->slot[i].busy = false;
 	b->inflight = 0;

@@ -37,6 +37,14 @@ struct blk_backend_ops {
 	 * path. 0, or -1 when it cannot take more now (the request stays in the
 	 * ring and is tried again). */
 	int (*submit)(void *backend, struct vblk *b, const struct blk_io *io);
+	/* Optional, for a backend that completes later: the device's owner
+	 * calls it (vblk_poll) on every visit, before taking new requests, with
+	 * its clock (ns); it completes what is done by `now` and returns how
+	 * many it completed. */
+	unsigned (*poll)(void *backend, struct vblk *b, uint64_t now);
+	/* Optional: the driver reset the device; forget every request not yet
+	 * completed (vblk_reset frees their slots). */
+	void (*reset)(void *backend);
 };
 
 struct vblk_stats {
@@ -91,11 +99,18 @@ void vblk_init(struct vblk *b, const struct gmem *g, uint64_t capacity, const ch
  * violation: it completes with IOERR or UNSUPP. */
 int vblk_process(struct vblk *b, unsigned budget);
 
+/* The backend's poll (blk_backend_ops.poll) at `now`, before each
+ * vblk_process: how many requests it completed; 0 for a backend that
+ * completes inside submit. Requests still in the backend show in
+ * b->inflight. */
+unsigned vblk_poll(struct vblk *b, uint64_t now);
+
 /* The backend finished request `slot`: status byte, then used ring. */
 void vblk_complete(struct vblk *b, uint16_t slot, uint8_t status);
 
-/* The driver reset the device: forget the slots (the backend has none of
- * them in flight: the caller waits for it first). */
+/* The driver reset the device: forget the slots. A backend with a reset
+ * op drops the requests it holds; one without must have none in flight (the
+ * caller waits for it first). */
 void vblk_reset(struct vblk *b);
 
 #endif

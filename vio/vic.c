@@ -83,15 +83,23 @@ static void hold(struct vic *v, uint64_t now)
 	v->coalesced++;
 }
 
-/* An interrupt signals the held completions and `extra` (this one). */
-static void deliver(struct vic *v, uint64_t extra)
+/* An interrupt at `now` signals the held completions and `extra` (this
+ * one). */
+static void deliver(struct vic *v, uint64_t extra, uint64_t now)
 {
 	uint64_t batch = v->held + extra;
 
 	if (batch > v->max_batch)
 		v->max_batch = batch;
+	if (v->held && now >= v->held_since && now - v->held_since > v->max_hold)
+		v->max_hold = now - v->held_since;
 	v->held = 0;
 	v->interrupts++;
+}
+
+static unsigned cif_bin(unsigned cif)
+{
+	return cif < VIC_CIF_BINS - 1 ? cif : VIC_CIF_BINS - 1;
 }
 
 static bool deadline_passed(const struct vic *v, uint64_t now)
@@ -101,12 +109,13 @@ static bool deadline_passed(const struct vic *v, uint64_t now)
 	return d && now >= d;
 }
 
-bool vic_on_completion(struct vic *v, unsigned cif, uint64_t now)
+/* Algorithm 2 for one completion: whether it interrupts now. */
+static bool decide(struct vic *v, unsigned cif, uint64_t now)
 {
 	v->completions++;
 	if (!v->p.enabled) {
 		v->counter = 1;
-		deliver(v, 1);
+		deliver(v, 1, now);
 		return true;
 	}
 	if (now < v->epoch_start) { /* a clock that went back: start over */
@@ -123,17 +132,17 @@ bool vic_on_completion(struct vic *v, unsigned cif, uint64_t now)
 	if (cif < v->p.cif_threshold || cif <= 1) {
 		v->counter = 1;
 		v->low_cif++;
-		deliver(v, 1);
+		deliver(v, 1, now);
 		return true;
 	}
 	if (v->counter < v->count_up) { /* A2:11-13 */
 		v->counter++;
-		deliver(v, 1);
+		deliver(v, 1, now);
 		return true;
 	}
 	if (v->counter >= v->skip_up) { /* A2:14-16 */
 		v->counter = 1;
-		deliver(v, 1);
+		deliver(v, 1, now);
 		return true;
 	}
 	/* A2:17-19: don't deliver, unless max_delay_ns is up for the held
@@ -141,12 +150,23 @@ bool vic_on_completion(struct vic *v, unsigned cif, uint64_t now)
 	if (deadline_passed(v, now)) {
 		v->counter = 1;
 		v->forced_by_deadline++;
-		deliver(v, 1);
+		deliver(v, 1, now);
 		return true;
 	}
 	v->counter++;
 	hold(v, now);
 	return false;
+}
+
+/* Algorithm 2, counted by the CIF it was decided with. */
+bool vic_on_completion(struct vic *v, unsigned cif, uint64_t now)
+{
+	bool irq = decide(v, cif, now);
+
+	v->cif_completions[cif_bin(cif)]++;
+	if (irq)
+		v->cif_delivered[cif_bin(cif)]++;
+	return irq;
 }
 
 uint64_t vic_deadline(const struct vic *v)
@@ -167,7 +187,7 @@ bool vic_on_timer(struct vic *v, uint64_t now)
 	 * 1, so the next skipUp completions again carry countUp interrupts. */
 	v->counter = 1;
 	v->forced_by_deadline++;
-	deliver(v, 0);
+	deliver(v, 0, now);
 	return true;
 }
 

@@ -50,6 +50,10 @@ struct vic_params {
 		.enabled = true,                                                                   \
 	})
 
+/* The CIF histogram's bins: one per CIF from 0 to VIC_CIF_BINS - 2, and the
+ * last for VIC_CIF_BINS - 1 or more. */
+#define VIC_CIF_BINS 65
+
 /* One per virtio-blk device (per interrupt source), owned by the I/O core
  * that completes its requests. */
 struct vic {
@@ -68,6 +72,11 @@ struct vic {
 	uint64_t recalcs;			     /* Algorithm 1 runs (epoch ends) */
 	uint64_t iops;				     /* estimate of the last epoch that ended */
 	uint64_t max_batch;			     /* most completions one interrupt signalled */
+	uint64_t max_hold; /* longest a held completion waited for its interrupt (0: none held) */
+	/* every decision by the CIF it was made with (bins: VIC_CIF_BINS), and
+	 * those that asked for an interrupt at once */
+	uint64_t cif_completions[VIC_CIF_BINS];
+	uint64_t cif_delivered[VIC_CIF_BINS];
 };
 
 /* R = 1 until the first epoch ends (nothing is known yet); the epoch starts

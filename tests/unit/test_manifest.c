@@ -279,6 +279,30 @@ static void test_io_fields(void **state)
 		     "\"devices\": [{\"type\": \"test-irq\", \"tx_queue_len\": 1}]}]}",
 		     "vms[0].devices[0]", "does not apply to a test-irq device");
 
+	/* a virtio-blk ramdisk's service time: 0 (at once) by default, up to 1 s, blk only,
+	 * and only where an I/O core polls the disk */
+	assert_int_equal(parse("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": "
+			       "\"g\", \"devices\": [{\"type\": \"virtio-blk\"}, {\"type\": "
+			       "\"virtio-blk\", \"service_us\": 1000000}]}]}"),
+			 0);
+	assert_int_equal(m.vms[0].devices[0].service_us, 0);
+	assert_int_equal(m.vms[0].devices[1].service_us, 1000000);
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\", "
+		     "\"devices\": [{\"type\": \"virtio-blk\", \"service_us\": 1000001}]}]}",
+		     "vms[0].devices[0].service_us", "out of range");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\", "
+		     "\"devices\": [{\"type\": \"virtio-net\", \"switch\": \"s\", "
+		     "\"service_us\": 5}]}]}",
+		     "vms[0].devices[0]", "does not apply to a virtio-net device");
+	expect_error("{\"io\": {\"mode\": \"exit\"}, \"vms\": [{\"name\": \"a\", "
+		     "\"memory_mib\": 8, \"image\": \"g\", \"devices\": [{\"type\": "
+		     "\"virtio-blk\", \"service_us\": 5}]}]}",
+		     "vms[0].devices[0].service_us", "needs io.mode \"sidecore\"");
+	assert_int_equal(parse("{\"io\": {\"mode\": \"exit\"}, \"vms\": [{\"name\": \"a\", "
+			       "\"memory_mib\": 8, \"image\": \"g\", \"devices\": [{\"type\": "
+			       "\"virtio-blk\", \"service_us\": 0}]}]}"),
+			 0);
+
 	/* sidecore mode needs an I/O core; RAM must end below the PCI window */
 	assert_int_equal(check("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 3000, \"image\": "
 			       "\"guest-shim\", \"devices\": [{\"type\": \"virtio-blk\"}]}]}",

@@ -152,7 +152,18 @@ static int setup_ramdisk(void **state)
 {
 	(void)state;
 	memset(disk, 0, DISK_SIZE);
+	rd = (struct ramdisk){.data = disk, .bytes = DISK_SIZE};
 	setup_device(&ramdisk_ops, &rd);
+	return 0;
+}
+
+#define SERVICE_NS 1000
+
+/* A ramdisk that takes SERVICE_NS per request, one at a time. */
+static int setup_ramdisk_service(void **state)
+{
+	setup_ramdisk(state);
+	rd.service_ns = SERVICE_NS;
 	return 0;
 }
 
@@ -621,6 +632,84 @@ static void test_refused_submit_retried(void **state)
 	assert_int_equal(blk.stats.errors, 1);
 }
 
+static unsigned cif_seen[8], ncif;
+
+static void note_cif(void *ctx, unsigned cif)
+{
+	(void)ctx;
+	if (ncif < 8)
+		cif_seen[ncif++] = cif;
+}
+
+/* With a service time the data moves at submit and the completions come
+ * from vblk_poll, one per SERVICE_NS, in order; the next one starts when
+ * the one before completes, so a late poll completes one request, not all
+ * that would have been due. The CIF at each completion counts the ring. */
+static void test_service_time(void **state)
+{
+	uint64_t data = alloc_buf(512);
+	uint16_t head[3];
+
+	(void)state;
+	ncif = 0;
+	blk.completed = note_cif;
+	fill(data, 512, 5);
+	for (unsigned i = 0; i < 3; i++)
+		simple_req(VIRTIO_BLK_T_OUT, 20 + i, data, 512, &head[i]);
+	assert_int_equal(vblk_poll(&blk, 100), 0); /* the disk's clock: 100 */
+	assert_int_equal(vblk_process(&blk, 8), 3);
+	assert_memory_equal(disk + 22 * 512, ram + data, 512); /* written at submit */
+	assert_int_equal(used_idx(), 0);
+	assert_int_equal(blk.inflight, 3);
+	assert_int_equal(vblk_poll(&blk, 100 + SERVICE_NS - 1), 0);
+	assert_int_equal(vblk_poll(&blk, 100 + SERVICE_NS), 1);
+	take_used(head[0], 1);
+	assert_int_equal(vblk_poll(&blk, 100 + SERVICE_NS), 0);
+	/* a late poll: one completion; the next one is due SERVICE_NS later */
+	assert_int_equal(vblk_poll(&blk, 50000), 1);
+	take_used(head[1], 1);
+	assert_int_equal(vblk_poll(&blk, 50000 + SERVICE_NS - 1), 0);
+	assert_int_equal(vblk_poll(&blk, 50000 + SERVICE_NS), 1);
+	take_used(head[2], 1);
+	assert_int_equal(blk.inflight, 0);
+	assert_int_equal(ncif, 3);
+	assert_int_equal(cif_seen[0], 3);
+	assert_int_equal(cif_seen[1], 2);
+	assert_int_equal(cif_seen[2], 1);
+	/* an idle disk starts a new request at the last poll's time */
+	simple_req(VIRTIO_BLK_T_IN, 20, data, 512, &head[0]);
+	assert_int_equal(vblk_poll(&blk, 90000), 0);
+	assert_int_equal(vblk_process(&blk, 8), 1);
+	assert_int_equal(vblk_poll(&blk, 90000 + SERVICE_NS), 1);
+	take_used(head[0], 512 + 1);
+}
+
+/* A reset drops what the disk holds: nothing completes afterwards, and a
+ * new request's slot is not completed by an old entry. */
+static void test_service_reset(void **state)
+{
+	uint64_t data = alloc_buf(512);
+	uint16_t head;
+
+	(void)state;
+	for (unsigned i = 0; i < 2; i++)
+		simple_req(VIRTIO_BLK_T_OUT, i, data, 512, &head);
+	assert_int_equal(vblk_poll(&blk, 0), 0);
+	assert_int_equal(vblk_process(&blk, 8), 2);
+	set_status(0);
+	assert_int_equal(blk.inflight, 0);
+	assert_int_equal(rd.count, 0);
+	assert_int_equal(vblk_poll(&blk, 1000000), 0);
+	assert_int_equal(used_idx(), 0);
+	driver_setup();
+	avail_idx = next_desc = used_seen = 0;
+	simple_req(VIRTIO_BLK_T_OUT, 3, data, 512, &head);
+	assert_int_equal(vblk_process(&blk, 8), 1);
+	assert_int_equal(vblk_poll(&blk, 1000000 + SERVICE_NS - 1), 0);
+	assert_int_equal(vblk_poll(&blk, 1000000 + SERVICE_NS), 1);
+	take_used(head, 1);
+}
+
 /* Before DRIVER_OK there is no queue to serve. */
 static void test_not_live(void **state)
 {
@@ -648,6 +737,8 @@ int main(void)
 		cmocka_unit_test_setup(test_inflight_limit, setup_fake),
 		cmocka_unit_test_setup(test_refused_submit_retried, setup_fake),
 		cmocka_unit_test_setup(test_not_live, setup_ramdisk),
+		cmocka_unit_test_setup(test_service_time, setup_ramdisk_service),
+		cmocka_unit_test_setup(test_service_reset, setup_ramdisk_service),
 	};
 	int r;
 

@@ -617,6 +617,52 @@ static void test_ipi_bound(void **state)
 	assert_true(s.ipis_skipped > 80000);
 }
 
+/* The statistics the I/O core reports: every decision by the CIF it came
+ * with (CIF 64 and more in the last bin) and those that interrupted at once;
+ * the longest wait of a held completion, to the interrupt that signalled it
+ * (a completion's or the timer's). */
+static void test_cif_histogram_and_hold(void **state)
+{
+	struct vic_params p = VIC_PARAMS_DEFAULT;
+	struct vic v;
+	uint64_t now = 0, total = 0, delivered;
+
+	(void)state;
+	p.max_delay_ns = 0;
+	vic_init(&v, &p, now);
+	warm_up(&v, 32, 10 * US, &now);
+	for (unsigned b = 0; b < VIC_CIF_BINS; b++)
+		total += v.cif_completions[b];
+	assert_int_equal(total, v.completions);
+	assert_int_equal(v.cif_completions[32], v.completions);
+	delivered = v.cif_delivered[32];
+	assert_int_equal(run(&v, 32, 10 * US, &now, 400), 100); /* 1 of skipUp 4 */
+	assert_int_equal(v.cif_delivered[32] - delivered, 100);
+	/* three held in a row between interrupts, 10 us apart */
+	assert_int_equal(v.max_hold, 30 * US);
+	assert_true(vic_on_completion(&v, 1, now += 10 * US)); /* Low-CIF */
+	assert_int_equal(v.cif_completions[1], 1);
+	assert_int_equal(v.cif_delivered[1], 1);
+	vic_on_completion(&v, 64, now += 10 * US);
+	vic_on_completion(&v, 1000, now += 10 * US);
+	assert_int_equal(v.cif_completions[VIC_CIF_BINS - 1], 2);
+
+	/* queue depth 1: nothing ever held, so no wait at all */
+	vic_init(&v, &VIC_PARAMS_DEFAULT, 0);
+	now = 0;
+	assert_int_equal(run(&v, 1, 10 * US, &now, 1000), 1000);
+	assert_int_equal(v.max_hold, 0);
+	assert_int_equal(v.cif_delivered[1], 1000);
+
+	/* a timer-forced interrupt ends the wait too */
+	vic_init(&v, &VIC_PARAMS_DEFAULT, 0);
+	now = 0;
+	warm_up(&v, 64, 10 * US, &now);
+	assert_false(vic_on_completion(&v, 64, now += 10 * US));
+	assert_true(vic_on_timer(&v, now + 200 * US));
+	assert_int_equal(v.max_hold, 200 * US);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -634,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_clock_back),
 		cmocka_unit_test(test_ipi_threshold),
 		cmocka_unit_test(test_ipi_bound),
+		cmocka_unit_test(test_cif_histogram_and_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
