@@ -638,7 +638,7 @@ void shim_run_chaos(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	__asm__ volatile("cli");
 	report_counts(c, start);
 	if (vcpu == 0) { /* the others' reports first (finish() then passes at once) */
-		shim_wait_irqs(SHIM_VEC_DONE, c->nvcpus - 1);
+		shim_wait_vcpus_done(c->nvcpus - 1);
 		shim_report(HR_CHAOS_IRQS, irqs_taken());
 	}
 	shim_report(HR_CHAOS_DONE, seed);

@@ -50,6 +50,7 @@
  * Every vCPU of the VM runs the workload (the entry state gives each its
  * index in RDX and its own stack); each reports through hypercalls; vCPU 0
  * waits for the others, then ends the VM with HC_POWEROFF. */
+#include "arch/x86_64/apic_regs.h"
 #include "guest-shim/shim.h"
 
 #define UNUSED_PORT	  0x3e0
@@ -66,6 +67,8 @@
 
 uint64_t shim_cpuid_count[SHIM_MAX_VCPUS];
 static bool apic_on;
+static uint32_t vcpus_done;	 /* the vCPUs other than 0 that have finished */
+static uint32_t vcpus_signalled; /* ... and have sent vCPU 0 their IPI */
 
 static void run_cpuid(uint64_t n, uint32_t vcpu)
 {
@@ -373,8 +376,9 @@ static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 		shim_print("guest-shim: hello");
 }
 
-/* The other vCPUs tell vCPU 0 with an IPI that they are done and halt for
- * good; vCPU 0 waits, halted, for all of them, then ends the VM. */
+/* The other vCPUs count themselves done, wake vCPU 0 with an IPI
+ * (SHIM_VEC_DONE) and halt for good; vCPU 0 waits until all of them are
+ * (shim_wait_vcpus_done), then ends the VM. */
 static void finish(uint32_t vcpu)
 {
 	uint32_t others = shim_vcpu_count() - 1;
@@ -382,12 +386,41 @@ static void finish(uint32_t vcpu)
 	if (others && !apic_on)
 		shim_apic_enable(true);
 	if (vcpu != 0) {
+		__atomic_fetch_add(&vcpus_done, 1, __ATOMIC_RELEASE);
 		shim_apic_send_ipi(0, SHIM_VEC_DONE);
+		__atomic_fetch_add(&vcpus_signalled, 1, __ATOMIC_RELEASE);
 		for (;;)
 			__asm__ volatile("cli; hlt");
 	}
-	shim_wait_irqs(SHIM_VEC_DONE, others);
+	shim_wait_vcpus_done(others);
 	shim_hypercall(HC_POWEROFF, 0, 0);
+}
+
+/* The count, not the IPIs, says when they are done: IPIs that arrive while
+ * one is still pending merge into one interrupt (one IRR bit), which with
+ * dozens of vCPUs finishing at once happens. Each IPI is sent after its
+ * count, so the last one wakes vCPU 0 after the last count. Then vCPU 0 takes
+ * the IPIs still on their way or pending, so that each one that was not
+ * merged is an interrupt, as the tests count them: an IPI is in the IRR once
+ * its sender has counted it signalled (the ICR write that sent it exits). */
+void shim_wait_vcpus_done(uint32_t others)
+{
+	const uint32_t irr = APIC_IRR + 0x10 * (SHIM_VEC_DONE / 32), bit = 1u << SHIM_VEC_DONE % 32;
+
+	if (!others)
+		return;
+	while (__atomic_load_n(&vcpus_done, __ATOMIC_ACQUIRE) < others)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	for (;;) {
+		bool sent = __atomic_load_n(&vcpus_signalled, __ATOMIC_ACQUIRE) == others;
+		uint32_t pending;
+
+		__asm__ volatile("sti; nop" ::: "memory"); /* past STI's shadow */
+		pending = shim_apic_read(irr) & bit;	   /* an exit: what is pending goes in */
+		__asm__ volatile("cli" ::: "memory");
+		if (sent && !pending)
+			break;
+	}
 }
 
 void shim_main(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);

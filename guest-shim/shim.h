@@ -6,8 +6,12 @@
 #include <stdint.h>
 
 #include "kernel/hypercall.h"
+#include "lib/config.h"
 
-#define SHIM_MAX_VCPUS	16
+/* The most vCPUs a VM has: per-vCPU arrays are indexed by the vCPU's index. */
+#define SHIM_MAX_VCPUS (CONFIG_MAX_VCPUS + 1)
+/* The timer and ipi workloads give each vCPU vectors of its own: they take
+ * vCPUs 0 to 15 only (16 vectors from each base). */
 #define SHIM_VEC_TIMER	0x30 /* + the vCPU's index */
 #define SHIM_VEC_IPI	0x50 /* + the receiving vCPU's index */
 #define SHIM_VEC_DEVICE 0x60 /* test-irq's interrupts */
@@ -51,6 +55,9 @@ uint32_t shim_apic_read(uint32_t reg);
 void shim_apic_send_ipi(uint32_t dest, uint8_t vector);
 uint64_t shim_timer_khz(void);
 void shim_wait_irqs(uint8_t vector, uint64_t count);
+/* vCPU 0, interrupts off: halts until the `others` other vCPUs have finished
+ * their workload, and takes their IPIs (main.c's finish()). */
+void shim_wait_vcpus_done(uint32_t others);
 
 void shim_run_timer(const char *cmdline, uint32_t vcpu);
 void shim_run_ipi(uint64_t n, uint32_t vcpu);

@@ -6,8 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/config.h"
+
 #define BOOT_MAX_RANGES	     128
-#define BOOT_MAX_MODULES     16
+#define BOOT_MAX_MODULES     CONFIG_MAX_MODULES
 #define BOOT_MODULE_NAME_MAX 32
 #define BOOT_CMDLINE_MAX     256
 

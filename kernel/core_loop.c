@@ -19,22 +19,24 @@
 #include "kernel/vdev.h"
 #include "kernel/log.h"
 #include "kernel/manifest.h"
+#include "kernel/mem.h"
 #include "kernel/spinlock.h"
 #include "kernel/test_irq.h"
 #include "kernel/timerq.h"
 #include "kernel/vm.h"
 #include "sched/sched.h"
 
-#define MAX_SCHED_VCPUS (MANIFEST_MAX_VMS * (MANIFEST_MAX_VCPUS + 1))
-
+/* The scheduler's storage, by sched id, sized by core_loop_init for the VMs
+ * and vCPUs that were built (page allocator): at the build's limits,
+ * MANIFEST_MAX_VMS * (MANIFEST_MAX_VCPUS + 1) vCPUs, it would be 1.6 MiB. */
 static struct sched sched;
-static struct sched_vm sched_vms[MANIFEST_MAX_VMS];
-static struct sched_vcpu sched_vcpus[MAX_SCHED_VCPUS];
-static struct vcpu *vcpu_of[MAX_SCHED_VCPUS];
+static struct sched_vm *sched_vms;
+static struct sched_vcpu *sched_vcpus;
+static struct vcpu **vcpu_of;
 /* The APIC-timer deadlines of blocked vCPUs, by sched id, under the lock. */
 static struct timerq timers;
-static struct timerq_entry timer_heap[MAX_SCHED_VCPUS];
-static int timer_pos[MAX_SCHED_VCPUS];
+static struct timerq_entry *timer_heap;
+static int *timer_pos;
 static unsigned nvcpus;
 static struct spinlock lock = SPINLOCK_INIT;
 static int stats_core = -1;		 /* the core that prints the periodic stats */
@@ -299,11 +301,19 @@ int core_loop_init(const struct manifest *m)
 		.turbo_preempt_min_ns = (uint64_t)m->turbo_preempt_min_us * 1000,
 	};
 	uint64_t now = rdtsc();
+	unsigned max_vcpus = 0;
 
-	if (sched_init(&sched, &p, sched_vms, MANIFEST_MAX_VMS, sched_vcpus, MAX_SCHED_VCPUS,
-		       now_ns(now)))
+	for (unsigned i = 0; i < vm_count(); i++)
+		max_vcpus += vm_get(i)->nvcpus;
+	sched_vms = mem_zalloc(vm_count() * sizeof(*sched_vms));
+	sched_vcpus = mem_zalloc(max_vcpus * sizeof(*sched_vcpus));
+	vcpu_of = mem_zalloc(max_vcpus * sizeof(*vcpu_of));
+	timer_heap = mem_zalloc(max_vcpus * sizeof(*timer_heap));
+	timer_pos = mem_zalloc(max_vcpus * sizeof(*timer_pos));
+	if (!sched_vms || !sched_vcpus || !vcpu_of || !timer_heap || !timer_pos ||
+	    sched_init(&sched, &p, sched_vms, vm_count(), sched_vcpus, max_vcpus, now_ns(now)))
 		return -1;
-	timerq_init(&timers, timer_heap, timer_pos, MAX_SCHED_VCPUS);
+	timerq_init(&timers, timer_heap, timer_pos, max_vcpus);
 	add_cores(m);
 	stats_every = tsc_from_us((uint64_t)m->stats_interval_ms * 1000);
 	next_stats = now + stats_every;

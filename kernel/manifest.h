@@ -10,19 +10,22 @@
 
 #include "lib/config.h"
 
-#define MANIFEST_MAX_CPUS	CONFIG_MAX_CPUS /* lib/config.h: the CPUs the hypervisor uses */
-#define MANIFEST_MAX_VMS	16
-#define MANIFEST_MAX_VCPUS	8
-#define MANIFEST_MAX_DEVICES	8
-#define MANIFEST_NAME_MAX	31 /* VM, image and switch names */
-#define MANIFEST_CMDLINE_MAX	255
-#define MANIFEST_MAX_MEMORY_MIB (1u << 20)
-/* Enough for the largest valid manifest (every VM with every field and
- * every device with every field, every CPU listed); tested by generating it. */
-#define MANIFEST_MAX_TOKENS	8192
-#define MANIFEST_TX_QUEUE_MAX	256 /* vio/net.h VNET_TX_QUEUE_MAX */
-#define MANIFEST_POLL_IDLE_MAX	1000000
-#define MANIFEST_SERVICE_US_MAX 1000000 /* a virtio-blk ramdisk's service time */
+/* Every limit is lib/config.h's (docs/manifest.md, "Limits"). */
+#define MANIFEST_MAX_CPUS	     CONFIG_MAX_CPUS
+#define MANIFEST_MAX_VMS	     CONFIG_MAX_VMS
+#define MANIFEST_MAX_VCPUS	     CONFIG_MAX_VCPUS /* regular ones; a turbo vCPU more */
+#define MANIFEST_MAX_DEVICES	     CONFIG_MAX_DEVICES
+#define MANIFEST_NAME_MAX	     CONFIG_NAME_MAX /* VM, image and switch names */
+#define MANIFEST_CMDLINE_MAX	     CONFIG_CMDLINE_MAX
+#define MANIFEST_MAX_MEMORY_MIB	     CONFIG_MAX_MEMORY_MIB
+#define MANIFEST_MAX_DISK_MIB	     CONFIG_MAX_DISK_MIB
+#define MANIFEST_MAX_TOKENS	     CONFIG_MAX_TOKENS
+#define MANIFEST_TX_QUEUE_MAX	     CONFIG_TX_QUEUE_MAX
+#define MANIFEST_MAX_SWITCHES	     CONFIG_MAX_SWITCHES
+#define MANIFEST_MAX_SWITCH_PORTS    CONFIG_MAX_SWITCH_PORTS
+#define MANIFEST_MAX_IO_CORE_DEVICES CONFIG_MAX_IO_CORE_DEVICES
+#define MANIFEST_POLL_IDLE_MAX	     1000000
+#define MANIFEST_SERVICE_US_MAX	     1000000 /* a virtio-blk ramdisk's service time */
 /* Guest-physical layout of the virtual PCI bus (docs/manifest.md): RAM of a
  * VM with virtio devices must end below the ECAM window. */
 #define MANIFEST_PCI_ECAM_BASE 0xb0000000ull
@@ -81,8 +84,8 @@ struct manifest_vm {
 
 struct manifest {
 	bool cpu_listed[MANIFEST_MAX_CPUS];
-	uint8_t cpu_role[MANIFEST_MAX_CPUS];	 /* enum manifest_role; unlisted: regular */
-	uint8_t cpu_list_pos[MANIFEST_MAX_CPUS]; /* index in its role list, for errors */
+	uint8_t cpu_role[MANIFEST_MAX_CPUS];	  /* enum manifest_role; unlisted: regular */
+	uint16_t cpu_list_pos[MANIFEST_MAX_CPUS]; /* index in its role list, for errors */
 	uint32_t regular_slice_us;
 	uint32_t turbo_slice_us;
 	bool turbo_preempt;
@@ -117,8 +120,11 @@ struct manifest_platform {
 int manifest_parse(const char *json, size_t len, struct manifest *m, struct manifest_error *err);
 
 /* Rules between fields that hold on any machine (run by manifest_parse): a
- * device's io_core must be a CPU of the role io, no two virtio-net devices
- * on one switch may have one MAC, and a virtio-blk service time needs
+ * device's io_core must be a CPU of the role io, no two virtio-net devices on
+ * one switch may have one MAC, there are at most MANIFEST_MAX_SWITCHES
+ * switches with at most MANIFEST_MAX_SWITCH_PORTS ports each, and (sidecore
+ * mode) no I/O core serves more than MANIFEST_MAX_IO_CORE_DEVICES devices,
+ * placed as kernel/io_core.c places them; a virtio-blk service time needs
  * io.mode "sidecore". 0, or -1 with *err. */
 int manifest_check_devices(const struct manifest *m, struct manifest_error *err);
 

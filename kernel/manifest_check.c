@@ -142,12 +142,14 @@ static void check_vm(struct manifest *m, int i, const struct manifest_platform *
 static int device_error(struct manifest_error *err, uint32_t vm, uint32_t dev, const char *key,
 			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* The error of device `dev` of VM `vm`, at its field `key` (NULL: the device). */
 static int device_error(struct manifest_error *err, uint32_t vm, uint32_t dev, const char *key,
 			const char *fmt, ...)
 {
 	va_list ap;
 
-	snprintf(err->field, sizeof(err->field), "vms[%u].devices[%u].%s", vm, dev, key);
+	snprintf(err->field, sizeof(err->field), "vms[%u].devices[%u]%s%s", vm, dev, key ? "." : "",
+		 key ? key : "");
 	va_start(ap, fmt);
 	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
 	va_end(ap);
@@ -178,7 +180,69 @@ static bool mac_taken(const struct manifest *m, uint32_t vm, uint32_t dev, uint3
 	return false;
 }
 
-static int check_device(const struct manifest *m, uint32_t vm, uint32_t dev,
+/* What the devices before the one being checked use up: the virtual switches
+ * and their ports, and the I/O cores' devices, placed as the hypervisor
+ * places them (kernel/io_core.c): a device's io_core, else the I/O CPUs in
+ * turn, in CPU id order. Every VM of the manifest counts (the hypervisor
+ * builds fewer when some are skipped). */
+struct device_usage {
+	const char *switch_name[MANIFEST_MAX_SWITCHES];
+	uint32_t ports[MANIFEST_MAX_SWITCHES];
+	uint32_t nswitches;
+	uint16_t io_devices[MANIFEST_MAX_CPUS];
+	uint32_t next_io_cpu; /* where the turn of the next device without io_core starts */
+};
+
+static int check_switch(struct device_usage *u, const struct manifest_device *d, uint32_t vm,
+			uint32_t dev, struct manifest_error *err)
+{
+	uint32_t s = 0;
+
+	while (s < u->nswitches && strcmp(u->switch_name[s], d->switch_name))
+		s++;
+	if (s == MANIFEST_MAX_SWITCHES)
+		return device_error(err, vm, dev, "switch",
+				    "switch \"%s\" is one too many: a manifest has at most %u "
+				    "virtual switches",
+				    d->switch_name, MANIFEST_MAX_SWITCHES);
+	if (s == u->nswitches)
+		u->switch_name[u->nswitches++] = d->switch_name;
+	if (u->ports[s] == MANIFEST_MAX_SWITCH_PORTS)
+		return device_error(err, vm, dev, "switch",
+				    "switch \"%s\" already has %u ports, the most a switch has",
+				    d->switch_name, MANIFEST_MAX_SWITCH_PORTS);
+	u->ports[s]++;
+	return 0;
+}
+
+static int check_io_core_load(const struct manifest *m, struct device_usage *u,
+			      const struct manifest_device *d, uint32_t vm, uint32_t dev,
+			      struct manifest_error *err)
+{
+	uint32_t cpu = (uint32_t)d->io_core;
+
+	if (d->io_core < 0) {
+		uint32_t i = 0;
+
+		for (; i < MANIFEST_MAX_CPUS; i++) {
+			cpu = (u->next_io_cpu + i) % MANIFEST_MAX_CPUS;
+			if (m->cpu_listed[cpu] && m->cpu_role[cpu] == MANIFEST_ROLE_IO)
+				break;
+		}
+		if (i == MANIFEST_MAX_CPUS)
+			return 0; /* no I/O core at all: the check against the machine says so */
+		u->next_io_cpu = cpu + 1;
+	}
+	if (u->io_devices[cpu] == MANIFEST_MAX_IO_CORE_DEVICES)
+		return device_error(err, vm, dev, d->io_core < 0 ? NULL : "io_core",
+				    "I/O core %u already serves %u virtio devices, the most an I/O "
+				    "core serves",
+				    cpu, MANIFEST_MAX_IO_CORE_DEVICES);
+	u->io_devices[cpu]++;
+	return 0;
+}
+
+static int check_device(const struct manifest *m, struct device_usage *u, uint32_t vm, uint32_t dev,
 			struct manifest_error *err)
 {
 	const struct manifest_device *d = &m->vms[vm].devices[dev];
@@ -198,14 +262,22 @@ static int check_device(const struct manifest *m, uint32_t vm, uint32_t dev,
 				    "this MAC is already used on switch \"%s\" by "
 				    "vms[%u].devices[%u]",
 				    d->switch_name, ovm, odev);
+	if (d->type == MANIFEST_DEVICE_VIRTIO_NET && check_switch(u, d, vm, dev, err))
+		return -1;
+	if (manifest_device_is_virtio(d) && m->io_mode == MANIFEST_IO_SIDECORE &&
+	    check_io_core_load(m, u, d, vm, dev, err))
+		return -1;
 	return 0;
 }
 
 int manifest_check_devices(const struct manifest *m, struct manifest_error *err)
 {
+	static struct device_usage u; /* 2 KiB and more: not on the boot CPU's stack */
+
+	memset(&u, 0, sizeof(u));
 	for (uint32_t vm = 0; vm < m->nvms; vm++)
 		for (uint32_t dev = 0; dev < m->vms[vm].ndevices; dev++)
-			if (check_device(m, vm, dev, err))
+			if (check_device(m, &u, vm, dev, err))
 				return -1;
 	return 0;
 }

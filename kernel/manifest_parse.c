@@ -42,7 +42,7 @@ static int parse_role_list(struct json_ctx *c, int tok, struct manifest *m, uint
 					 role_names[m->cpu_role[cpu]]);
 		m->cpu_listed[cpu] = true;
 		m->cpu_role[cpu] = role;
-		m->cpu_list_pos[cpu] = (uint8_t)i;
+		m->cpu_list_pos[cpu] = (uint16_t)i;
 		json_path_pop(c, saved);
 	}
 	return 0;
@@ -233,7 +233,8 @@ static int parse_backend(struct json_ctx *c, int tok, void *d)
 
 static int parse_size_mib(struct json_ctx *c, int tok, void *d)
 {
-	return json_uint(c, tok, 1, 65536, &((struct manifest_device *)d)->size_mib);
+	return json_uint(c, tok, 1, MANIFEST_MAX_DISK_MIB,
+			 &((struct manifest_device *)d)->size_mib);
 }
 
 static int parse_service_us(struct json_ctx *c, int tok, void *d)

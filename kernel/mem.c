@@ -9,6 +9,7 @@
 #include "kernel/spinlock.h"
 
 #define SELFTEST_PAGES 64
+#define OBJECT_ALIGN   64 /* mem_alloc_object: a cache line each */
 /* Below 1 MiB live the BIOS data, the EBDA, option ROMs and the APs' start-up
  * page: the allocator leaves all of it alone. */
 #define LOW_MEMORY_END 0x100000
@@ -59,6 +60,41 @@ void mem_free_pages(uint64_t phys, uint64_t npages)
 
 	pmm_free(&pmm, phys, npages);
 	spin_unlock_irqrestore(&pmm_lock, flags);
+}
+
+void *mem_zalloc(uint64_t bytes)
+{
+	uint64_t pages = bytes ? (bytes + PAGE_SIZE - 1) / PAGE_SIZE : 1;
+	uint64_t phys = mem_alloc_pages(pages, 1);
+
+	return phys ? memset(phys_to_virt(phys), 0, pages * PAGE_SIZE) : NULL;
+}
+
+void *mem_alloc_object(uint64_t bytes)
+{
+	static uint8_t *chunk;
+	static uint64_t used = PAGE_SIZE;
+	static struct spinlock lock = SPINLOCK_INIT;
+	uint64_t size = (bytes + OBJECT_ALIGN - 1) & ~(OBJECT_ALIGN - 1), flags;
+	void *p = NULL;
+
+	if (!size || size > PAGE_SIZE)
+		return NULL;
+	flags = spin_lock_irqsave(&lock);
+	if (used + size > PAGE_SIZE) {
+		uint8_t *next = mem_zalloc(PAGE_SIZE);
+
+		if (next) {
+			chunk = next;
+			used = 0;
+		}
+	}
+	if (used + size <= PAGE_SIZE) {
+		p = chunk + used;
+		used += size;
+	}
+	spin_unlock_irqrestore(&lock, flags);
+	return p;
 }
 
 void mem_get_stats(struct mem_stats *s)

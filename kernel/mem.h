@@ -19,6 +19,13 @@ struct mem_stats {
 const char *mem_init(const struct boot_info *bi);
 uint64_t mem_alloc_pages(uint64_t npages, uint64_t align_pages); /* 0 when out of memory */
 void mem_free_pages(uint64_t phys, uint64_t npages);
+/* Zeroed pages for `bytes` (whole pages), as a pointer into the direct map;
+ * NULL when out of memory. For state sized by what the manifest asks for,
+ * which the build's limits would make too large to be static. */
+void *mem_zalloc(uint64_t bytes);
+/* Zeroed memory for a small object (up to a page) that lives as long as the
+ * hypervisor: carved out of pages, 64-byte aligned, never freed. */
+void *mem_alloc_object(uint64_t bytes);
 void mem_get_stats(struct mem_stats *s);
 /* Allocates, checks and frees pages: none may overlap a reserved range, each
  * must hold what is written to it, and every page must come back. */

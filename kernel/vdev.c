@@ -14,7 +14,7 @@
 #include "kernel/vm.h"
 
 #define MIB	       (1024ull * 1024)
-#define MAX_SWITCHES   16
+#define MAX_SWITCHES   MANIFEST_MAX_SWITCHES
 #define EXIT_MODE_WORK 1024 /* requests one kick may take in exit mode */
 
 /* The virtual switches, by name, shared by every VM; each with its lock. */
@@ -28,19 +28,6 @@ static const char *const type_names[] = {
 	[MANIFEST_DEVICE_VIRTIO_BLK] = "virtio-blk",
 	[MANIFEST_DEVICE_VIRTIO_NET] = "virtio-net",
 };
-
-/* Zeroed memory from the page allocator, for the devices' large state. */
-static void *alloc_zeroed(uint64_t bytes)
-{
-	uint64_t pages = (bytes + PAGE_SIZE - 1) / PAGE_SIZE, phys = mem_alloc_pages(pages, 1);
-	void *p;
-
-	if (!phys)
-		return NULL;
-	p = phys_to_virt(phys);
-	memset(p, 0, pages * PAGE_SIZE);
-	return p;
-}
 
 /* --- locks: a device's registers take both of its locks ------------------- */
 
@@ -323,7 +310,7 @@ static struct switch_slot *find_switch(const char *name)
 		if (!switches[i].sw && !free)
 			free = &switches[i];
 	}
-	if (!free || !(free->sw = alloc_zeroed(sizeof(struct vswitch))))
+	if (!free || !(free->sw = mem_zalloc(sizeof(struct vswitch))))
 		return NULL;
 	vsw_init(free->sw, name);
 	return free;
@@ -356,7 +343,7 @@ static const char *create_blk(struct vdev *d, const struct vm_pci *pci)
 	uint64_t bytes = (uint64_t)d->cfg->size_mib * MIB, phys;
 
 	phys = mem_alloc_pages(bytes / PAGE_SIZE, 1);
-	d->blk = alloc_zeroed(sizeof(struct vblk));
+	d->blk = mem_zalloc(sizeof(struct vblk));
 	if (!phys || !d->blk)
 		return "no memory for a virtio-blk ramdisk";
 	d->ramdisk = (struct ramdisk){.data = phys_to_virt(phys),
@@ -375,12 +362,12 @@ static const char *create_net(struct vdev *d, const struct vm_pci *pci, const st
 	uint8_t mac[6];
 
 	d->sw = find_switch(d->cfg->switch_name);
-	d->net = alloc_zeroed(sizeof(struct vnet));
+	d->net = mem_zalloc(sizeof(struct vnet));
 	if (!d->sw || !d->net)
 		return "no memory for a virtio-net device or its switch";
 	manifest_device_mac(d->vm->cfg, vm_index, d->index, mac);
 	if (vnet_init(d->net, &pci->gmem, mac, d->sw->sw, d->cfg->tx_queue_len,
-		      alloc_zeroed(sizeof(struct vnet_tx_wait) * d->cfg->tx_queue_len)))
+		      mem_zalloc(sizeof(struct vnet_tx_wait) * d->cfg->tx_queue_len)))
 		return "its virtual switch has no free port";
 	d->net->port.ops = &net_port_ops; /* its receive path under our locks */
 	d->net->port.dev = d;
@@ -391,7 +378,7 @@ static const char *create_net(struct vdev *d, const struct vm_pci *pci, const st
 static const char *create_device(struct vm *vm, struct vm_pci *pci, const struct manifest *m,
 				 uint32_t index)
 {
-	struct vdev *d = alloc_zeroed(sizeof(*d));
+	struct vdev *d = mem_zalloc(sizeof(*d));
 	const char *err = NULL;
 	int slot;
 
@@ -678,7 +665,7 @@ const char *vdev_attach_all(struct vm *vm, const struct manifest *m)
 		if (!manifest_device_is_virtio(&vm->cfg->devices[i]))
 			continue;
 		if (!vm->pci) {
-			vm->pci = alloc_zeroed(sizeof(*vm->pci));
+			vm->pci = mem_zalloc(sizeof(*vm->pci));
 			if (!vm->pci)
 				return "no memory for its PCI bus";
 			pci = vm->pci;

@@ -117,8 +117,15 @@ static const char *attach_devices(struct vm *vm, const struct manifest *m)
 static const char *create_vcpus(struct vm *vm, const struct elf_entry *image)
 {
 	uint64_t top = vm->ram_bytes < GUEST_MAPPED_TOP ? vm->ram_bytes : GUEST_MAPPED_TOP;
+	unsigned n = vm->cfg->vcpus + vm->cfg->turbo_vcpu;
 
-	vm->nvcpus = vm->cfg->vcpus + vm->cfg->turbo_vcpu;
+	if ((uint64_t)n * VCPU_STACK_BYTES >= top)
+		return "memory_mib is too small for the stacks of its vCPUs";
+	/* only the vCPUs it has: MANIFEST_MAX_VCPUS + 1 in every VM would not fit */
+	vm->vcpus = mem_zalloc((uint64_t)n * sizeof(struct vcpu));
+	if (!vm->vcpus)
+		return "no memory for its vCPUs";
+	vm->nvcpus = n;
 	vm->turbo_vcpu = vm->cfg->turbo_vcpu ? (int)vm->cfg->vcpus : -1;
 	for (uint32_t i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];

@@ -38,7 +38,8 @@ struct vm {
 	uint32_t index;
 	uint64_t ram_hpa, ram_bytes;
 	uint64_t npt_root;
-	struct vcpu vcpus[MANIFEST_MAX_VCPUS + 1]; /* the regular ones, then the turbo one */
+	struct vcpu
+		*vcpus; /* nvcpus of them (page allocator): the regular ones, then the turbo one */
 	unsigned nvcpus;
 	int turbo_vcpu; /* its index, or -1 */
 	volatile enum vm_state state;

@@ -27,11 +27,18 @@ void *memmove(void *dst, const void *src, size_t n)
 	return dst;
 }
 
+/* Whole quadwords with REP STOSQ: VMs' RAM is zeroed with it when they are
+ * built (gigabytes on a server, and 256 VMs in the emulator's boot test). */
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	uint64_t quads, pattern = 0x0101010101010101ull * (unsigned char)c;
 
-	while (n--)
+	for (; n && ((uintptr_t)d & 7); n--)
+		*d++ = (unsigned char)c;
+	quads = n / 8;
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(quads) : "a"(pattern) : "memory");
+	for (n &= 7; n; n--)
 		*d++ = (unsigned char)c;
 	return dst;
 }

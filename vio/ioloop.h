@@ -13,7 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define IOLOOP_MAX_QUEUES 128
+#include "lib/config.h"
+
+#define IOLOOP_MAX_QUEUES CONFIG_MAX_IO_CORE_DEVICES
 
 struct ioloop_queue_ops {
 	/* Does at most `budget` units of work on the queue; returns how many

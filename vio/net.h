@@ -18,10 +18,10 @@
 #include "vio/virtio_pci.h"
 #include "vio/virtqueue.h"
 
-#define VNET_TX_QUEUE_MAX 256 /* the largest tx_queue_len */
-#define VNET_TX_SEGS	  32  /* segments of one TX frame, header included */
-#define VNET_RX_CHAINS	  16  /* RX chains one frame may fill (MRG_RXBUF) */
-#define VNET_RX_SEGS	  8   /* segments of one RX chain the device writes */
+#define VNET_TX_QUEUE_MAX CONFIG_TX_QUEUE_MAX /* the largest tx_queue_len */
+#define VNET_TX_SEGS	  32		      /* segments of one TX frame, header included */
+#define VNET_RX_CHAINS	  16		      /* RX chains one frame may fill (MRG_RXBUF) */
+#define VNET_RX_SEGS	  8		      /* segments of one RX chain the device writes */
 
 /* A sent frame that waits for its receiver's buffers. */
 struct vnet_tx_wait {

@@ -11,12 +11,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/config.h"
 #include "vio/gmem.h"
 #include "vio/virtqueue.h"
 
-#define VSW_MAX_PORTS 64
+#define VSW_MAX_PORTS CONFIG_MAX_SWITCH_PORTS
 #define VSW_FDB_SIZE  256 /* learned addresses; the oldest is replaced */
-#define VSW_NAME_MAX  31
+#define VSW_NAME_MAX  CONFIG_NAME_MAX
 
 /* A frame where the sender keeps it: `len` bytes after skipping `skip`
  * bytes of the segments (a virtio-net header). */

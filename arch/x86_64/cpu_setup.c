@@ -4,10 +4,16 @@
 #include "arch/x86_64/regs.h"
 #include "arch/x86_64/trap.h"
 
+/* The boot CPU's IST stacks: it is set up before the page allocator, which
+ * gives the APs theirs (arch/x86_64/smp.c). */
+static uint8_t boot_ist_stacks[IST_STACKS * IST_STACK_SIZE] __attribute__((aligned(16)));
+
 void cpu_setup(struct cpu *c)
 {
 	c->self = c;
-	gdt_load(&c->gdt, &c->tss);
+	if (c == &cpus[0])
+		c->ist_stacks = boot_ist_stacks;
+	gdt_load(&c->gdt, &c->tss, c->ist_stacks);
 	idt_load();
 	/* GS is loaded by gdt_load's segment reloads only for DS/ES/SS; the
 	 * base is set afterwards, through the MSR, so nothing clobbers it. */

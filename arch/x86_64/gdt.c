@@ -25,13 +25,13 @@ static void gdt_set_tss(struct gdt *gdt, const struct tss *tss)
 	gdt->entry[4] = base >> 32;
 }
 
-void gdt_load(struct gdt *gdt, struct tss *tss)
+void gdt_load(struct gdt *gdt, struct tss *tss, uint8_t *ist_stacks)
 {
 	struct gdt_ptr ptr = {sizeof(gdt->entry) - 1, (uint64_t)(uintptr_t)gdt->entry};
 
 	memset(tss, 0, sizeof(*tss));
-	for (int i = 0; i < 3; i++)
-		tss->ist[i] = (uint64_t)(uintptr_t)(gdt->ist_stacks[i] + IST_STACK_SIZE);
+	for (int i = 0; i < IST_STACKS; i++)
+		tss->ist[i] = (uint64_t)(uintptr_t)(ist_stacks + (i + 1) * IST_STACK_SIZE);
 	tss->iomap_base = sizeof(*tss); /* no I/O permission bitmap */
 
 	gdt->entry[0] = 0;

@@ -12,6 +12,7 @@
 #define IST_NMI		  2
 #define IST_MACHINE_CHECK 3
 #define IST_STACK_SIZE	  4096
+#define IST_STACKS	  3 /* #DF, NMI, #MC: IST_STACKS * IST_STACK_SIZE bytes per CPU */
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>
@@ -28,11 +29,11 @@ struct tss {
 
 struct gdt {
 	uint64_t entry[5]; /* null, code, data, TSS (two slots) */
-	uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 };
 
-struct cpu;
-void gdt_load(struct gdt *gdt, struct tss *tss);
+/* Loads the GDT and the TSS, whose IST stacks are the IST_STACKS stacks of
+ * IST_STACK_SIZE bytes each at `ist_stacks` (16-byte aligned). */
+void gdt_load(struct gdt *gdt, struct tss *tss, uint8_t *ist_stacks);
 #endif
 
 #endif

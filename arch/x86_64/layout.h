@@ -1,7 +1,8 @@
 /* The hypervisor's virtual address space (documented in docs/architecture.md).
  *
  *   0xffffffff80000000  KERNEL_VMA: the image, linked here (-mcmodel=kernel),
- *                       mapping physical 0..1 GiB with 2 MiB pages
+ *                       mapping physical 0..1 GiB with 2 MiB pages: the image
+ *                       (.bss included) must end below 1 GiB (linker.ld)
  *   0xffffff0000000000  DEVICE_WINDOW_BASE: 2 MiB of uncached device registers
  *                       the hypervisor drives (paging_map_device)
  *   0xffff800000000000  DIRECT_MAP_BASE: all physical memory, 1:1 offset

@@ -16,6 +16,7 @@ struct cpu {
 	uint32_t index;	  /* logical id: 0 is the boot CPU, then MADT order */
 	uint32_t apic_id;
 	uint64_t stack_top;
+	uint8_t *ist_stacks; /* gdt.h's IST_STACKS: static (boot CPU) or allocated */
 	volatile bool online;
 	volatile uint64_t timer_fired_tsc; /* set by the timer interrupt */
 	uint64_t timer_armed;		   /* the deadline the timer holds */
@@ -34,7 +35,8 @@ static inline struct cpu *this_cpu(void)
 	return c;
 }
 
-/* Loads the GDT, TSS and IDT on the calling CPU and points GS at c. */
+/* Loads the GDT, TSS (with c->ist_stacks) and IDT on the calling CPU and
+ * points GS at c. */
 void cpu_setup(struct cpu *c);
 
 #endif

@@ -14,9 +14,11 @@
 #include "arch/x86_64/tsc.h"
 #include "kernel/mem.h"
 
-#define AP_STACK_PAGES	 4     /* 16 KiB */
+#define AP_STACK_PAGES	 4     /* 16 KiB, and right above it the IST stacks: */
+#define AP_IST_PAGES	 3     /* IST_STACKS * IST_STACK_SIZE / PAGE_SIZE */
 #define AP_INIT_DELAY_US 10000 /* INIT to SIPI, where the processor needs it */
 #define AP_SIPI_DELAY_US 200   /* first SIPI to second */
+_Static_assert(AP_IST_PAGES *PAGE_SIZE == IST_STACKS * IST_STACK_SIZE, "AP_IST_PAGES");
 
 /* The trampoline's parameter block (ap_trampoline.S); the far pointers and
  * the GDT base hold offsets into the page until the page base is added. */
@@ -77,6 +79,7 @@ static __attribute__((noreturn)) void ap_entry(uint32_t slot)
 	if (!c || c->online)
 		cpu_halt_forever(); /* not one we started: it cannot even say so */
 	c->stack_top = ap_stack_tops[slot];
+	c->ist_stacks = (uint8_t *)(uintptr_t)ap_stack_tops[slot];
 	cpu_setup(c);
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&aps_online, 1, __ATOMIC_RELEASE);
@@ -133,10 +136,11 @@ uint32_t smp_start_aps(uint64_t trampoline_phys, void (*ap_main)(void))
 
 	ap_main_fn = ap_main;
 	/* From the page allocator, so that the build's CPU limit costs no stack
-	 * for CPUs the machine does not have. The APs left without one stay
-	 * offline; the boot says so. */
+	 * for CPUs the machine does not have: each slot's stack, and above its
+	 * top the IST stacks of the AP that takes it. The APs left without one
+	 * stay offline; the boot says so. */
 	while (n + 1 < cpu_count) {
-		uint64_t stack = mem_alloc_pages(AP_STACK_PAGES, 1);
+		uint64_t stack = mem_alloc_pages(AP_STACK_PAGES + AP_IST_PAGES, 1);
 
 		if (!stack)
 			break;

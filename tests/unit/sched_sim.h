@@ -17,8 +17,9 @@
 
 #include "sched/sched.h"
 
-#define SIM_MAX_VMS   128
-#define SIM_MAX_VCPUS 256
+/* As many as a manifest may have (lib/config.h): 256 VMs of 64 regular vCPUs and a turbo one. */
+#define SIM_MAX_VMS   CONFIG_MAX_VMS
+#define SIM_MAX_VCPUS (CONFIG_MAX_VMS * (CONFIG_MAX_VCPUS + 1))
 #define SIM_NEVER     UINT64_MAX
 #define SIM_US	      1000ull
 #define SIM_MS	      1000000ull
@@ -40,7 +41,7 @@ struct sim_vcpu {
 	int core;	 /* running on, -1 if not */
 	uint64_t run_start;
 	uint64_t ran_ns;
-	uint64_t cores_used; /* mask of the cores it ran on */
+	uint64_t cores_used; /* mask of the cores 0-63 it ran on */
 	/* Wait: runnable but not running; latency: from an interrupt to the first run after it. */
 	uint64_t waiting_since, max_wait;
 	bool lat_pending;
@@ -182,7 +183,8 @@ static inline void sim_pick(struct sim *m, unsigned core)
 	}
 	v->core = (int)core;
 	v->run_start = m->now;
-	v->cores_used |= 1ull << core;
+	if (core < 64)
+		v->cores_used |= 1ull << core;
 	c->vcpu = p.vcpu;
 	c->timer_at = p.until_ns;
 }

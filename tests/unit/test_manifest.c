@@ -1,4 +1,9 @@
-/* Manifest parsing and checks against a machine. */
+/* Manifest parsing and checks against a machine; the limits of lib/config.h, on the largest
+ * valid manifest (tools/gen-largest-manifest) and just past each limit.
+ *
+ * `test_manifest FILE...` checks files instead, as tools/check-manifest does: each file's
+ * first error as `FILE: field: reason`, or `FILE: ok` (tests/integration/test_limits.py
+ * compares the two). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#define JSMN_HEADER
+#include <jsmn.h>
 
 #include "kernel/manifest.h"
 
@@ -340,14 +348,342 @@ static void test_robust_against_garbage(void **state)
 	free(buf);
 }
 
-int main(void)
+/* --- the limits ----------------------------------------------------------------------------- */
+
+/* A growing text, for manifests too large to write out. */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->len + (size_t)n + 1 > t->cap) {
+		t->cap = 2 * (t->len + (size_t)n + 1);
+		t->s = realloc(t->s, t->cap);
+		assert_non_null(t->s);
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+/* What a command prints (tools/gen-largest-manifest), run from the repository's root as
+ * `make unit` does. */
+static char *command_output(const char *cmd, size_t *len)
+{
+	struct text t = {0};
+	char buf[65536];
+	size_t n;
+	FILE *f = popen(cmd, "r");
+
+	assert_non_null(f);
+	put(&t, "%s", "");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		put(&t, "%.*s", (int)n, buf);
+	assert_int_equal(pclose(f), 0);
+	*len = t.len;
+	return t.s;
+}
+
+static int count_tokens(const char *json, size_t len)
+{
+	jsmn_parser p;
+
+	jsmn_init(&p);
+	return jsmn_parse(&p, json, len, NULL, 0);
+}
+
+/* The largest valid manifest: exactly MANIFEST_MAX_TOKENS tokens, and the parser takes every
+ * VM, vCPU, device and CPU of it; a 1024-CPU machine with the memory and the image boots it. */
+static void test_largest_manifest(void **state)
+{
+	size_t len;
+	char *json = command_output("tools/gen-largest-manifest", &len);
+	struct manifest_error errs[8];
+	const char *image;
+	uint32_t listed = 0;
+	bool ok;
+
+	(void)state;
+	assert_int_equal(count_tokens(json, len), MANIFEST_MAX_TOKENS);
+	if (parse(json))
+		fail_msg("%s: %s", err.field, err.reason);
+	assert_int_equal(m.nvms, MANIFEST_MAX_VMS);
+	for (uint32_t i = 0; i < m.nvms; i++) {
+		assert_int_equal(m.vms[i].vcpus, MANIFEST_MAX_VCPUS);
+		assert_true(m.vms[i].turbo_vcpu);
+		assert_int_equal(strlen(m.vms[i].name), MANIFEST_NAME_MAX);
+		assert_int_equal(strlen(m.vms[i].cmdline), MANIFEST_CMDLINE_MAX);
+		assert_int_equal(m.vms[i].ndevices, MANIFEST_MAX_DEVICES);
+		for (uint32_t d = 0; d < m.vms[i].ndevices; d++)
+			assert_true(m.vms[i].devices[d].has_mac);
+	}
+	for (uint32_t cpu = 0; cpu < MANIFEST_MAX_CPUS; cpu++)
+		listed += m.cpu_listed[cpu];
+	assert_int_equal(listed, MANIFEST_MAX_CPUS);
+	image = m.vms[0].image;
+	{
+		const char *const images[] = {"manifest", image};
+		struct manifest_platform p = {MANIFEST_MAX_CPUS, 1ull << 40, 2, images};
+
+		assert_int_equal(manifest_check_platform(&m, &p, errs, 8, &ok), 0);
+		assert_true(ok);
+	}
+	free(json);
+}
+
+/* One token more than the limit is refused before anything else; exactly the limit is parsed
+ * (and refused for what it says: a list longer than there are CPUs). */
+static void test_token_limit(void **state)
+{
+	struct text t = {0};
+
+	(void)state;
+	for (int extra = 0; extra < 2; extra++) {
+		t.len = 0;
+		put(&t, "{\"cores\": {\"regular\": [0"); /* 6 tokens so far */
+		for (int i = 6; i < MANIFEST_MAX_TOKENS + extra; i++)
+			put(&t, ", 0");
+		put(&t, "]}}");
+		assert_int_equal(count_tokens(t.s, t.len), MANIFEST_MAX_TOKENS + extra);
+		if (extra)
+			expect_error(t.s, "(top level)", "too large: more than");
+		else
+			expect_error(t.s, "cores.regular", "at most");
+	}
+	free(t.s);
+}
+
+/* The turbo list: CPU MANIFEST_MAX_CPUS - 1, then 0 to 299; the I/O list: CPU `io`. */
+static const char *cpu_lists(struct text *t, unsigned io)
+{
+	t->len = 0;
+	put(t, "{\"cores\": {\"turbo\": [%u", MANIFEST_MAX_CPUS - 1);
+	for (unsigned cpu = 0; cpu < 300; cpu++)
+		put(t, ", %u", cpu);
+	put(t, "], \"io\": [%u]}}", io);
+	return t->s;
+}
+
+/* CPU ids up to the last; list positions past 255 in the errors' fields. */
+static void test_cpu_limit(void **state)
+{
+	struct text t = {0};
+	struct manifest_error errs[8];
+	struct manifest_platform p = {290, 1 << 20, 0, NULL};
+	bool ok;
+
+	(void)state;
+	expect_error(cpu_lists(&t, 5), "cores.io[0]", "CPU 5 is already given the role \"turbo\"");
+	assert_int_equal(parse(cpu_lists(&t, 999)), 0);
+	assert_int_equal(manifest_cpu_role(&m, MANIFEST_MAX_CPUS - 1), MANIFEST_ROLE_TURBO);
+	assert_int_equal(manifest_cpu_role(&m, 299), MANIFEST_ROLE_TURBO);
+	assert_int_equal(manifest_cpu_role(&m, 999), MANIFEST_ROLE_IO);
+	/* on 290 CPUs: 290 to 299, 999 and 1023 do not exist, reported in CPU id order */
+	assert_int_equal(manifest_check_platform(&m, &p, errs, 8, &ok), 12);
+	assert_false(ok);
+	assert_string_equal(errs[0].field, "cores.turbo[291]");
+	assert_string_equal(errs[7].field, "cores.turbo[298]");
+	free(t.s);
+}
+
+/* `nvms` VMs of MANIFEST_MAX_VCPUS regular vCPUs and a turbo one; vms[3] has `vcpus3`. */
+static const char *vms_manifest(struct text *t, int nvms, int vcpus3)
+{
+	t->len = 0;
+	put(t, "{\"vms\": [");
+	for (int i = 0; i < nvms; i++)
+		put(t,
+		    "%s{\"name\": \"v%d\", \"memory_mib\": 8, \"image\": \"g\", \"vcpus\": %d, "
+		    "\"turbo_vcpu\": true}",
+		    i ? ", " : "", i, i == 3 ? vcpus3 : MANIFEST_MAX_VCPUS);
+	put(t, "]}");
+	return t->s;
+}
+
+/* VMs and vCPUs up to the limit and one past it. */
+static void test_vm_and_vcpu_limits(void **state)
+{
+	struct text t = {0};
+
+	(void)state;
+	assert_int_equal(parse(vms_manifest(&t, MANIFEST_MAX_VMS, MANIFEST_MAX_VCPUS)), 0);
+	assert_int_equal(m.nvms, MANIFEST_MAX_VMS);
+	assert_int_equal(m.vms[MANIFEST_MAX_VMS - 1].vcpus, MANIFEST_MAX_VCPUS);
+	assert_true(m.vms[MANIFEST_MAX_VMS - 1].turbo_vcpu);
+	expect_error(vms_manifest(&t, MANIFEST_MAX_VMS, MANIFEST_MAX_VCPUS + 1), "vms[3].vcpus",
+		     "out of range");
+	expect_error(vms_manifest(&t, MANIFEST_MAX_VMS + 1, 1), "vms", "at most");
+	free(t.s);
+}
+
+/* A manifest of `vms` VMs with `devices` virtio-net devices each; device j of VM i is on
+ * switch `sw(i, j)`, with `io_core` when it is not negative; I/O CPUs 1..n_io. */
+static char *net_manifest(int vms, int devices, int (*sw)(int i, int j), int io_core, int n_io)
+{
+	struct text t = {0};
+
+	put(&t, "{\"cores\": {\"regular\": [0], \"io\": [");
+	for (int c = 1; c <= n_io; c++)
+		put(&t, "%s%d", c > 1 ? ", " : "", c);
+	put(&t, "]}, \"vms\": [");
+	for (int i = 0; i < vms; i++) {
+		put(&t, "%s{\"name\": \"v%d\", \"memory_mib\": 8, \"image\": \"g\", \"devices\": [",
+		    i ? ", " : "", i);
+		for (int j = 0; j < devices; j++) {
+			put(&t, "%s{\"type\": \"virtio-net\", \"switch\": \"s%d\"", j ? ", " : "",
+			    sw(i, j));
+			if (io_core >= 0)
+				put(&t, ", \"io_core\": %d", io_core);
+			put(&t, "}");
+		}
+		put(&t, "]}");
+	}
+	put(&t, "]}");
+	return t.s;
+}
+
+static int switch_per_device(int i, int j)
+{
+	return i * MANIFEST_MAX_DEVICES + j;
+}
+
+static int one_switch(int i, int j)
+{
+	(void)i;
+	(void)j;
+	return 0;
+}
+
+static int switch_per_slot(int i, int j)
+{
+	(void)i;
+	return j;
+}
+
+/* The rules between devices that the build's limits make: switches, their ports, and the
+ * devices of an I/O core, placed in turn over the I/O CPUs. */
+static void test_device_limits(void **state)
+{
+	const int per_core = MANIFEST_MAX_IO_CORE_DEVICES;
+	char *json, field[48];
+
+	(void)state;
+	/* MANIFEST_MAX_SWITCHES switches: fine; one more is refused where it is named */
+	json = net_manifest(MANIFEST_MAX_SWITCHES / MANIFEST_MAX_DEVICES, MANIFEST_MAX_DEVICES,
+			    switch_per_device, -1, 1);
+	assert_int_equal(parse(json), 0);
+	free(json);
+	json = net_manifest(MANIFEST_MAX_SWITCHES / MANIFEST_MAX_DEVICES + 1, MANIFEST_MAX_DEVICES,
+			    switch_per_device, -1, 1);
+	snprintf(field, sizeof(field), "vms[%d].devices[0].switch",
+		 MANIFEST_MAX_SWITCHES / MANIFEST_MAX_DEVICES);
+	expect_error(json, field, "is one too many: a manifest has at most");
+	free(json);
+
+	/* MANIFEST_MAX_SWITCH_PORTS ports on one switch, spread over the I/O CPUs in turn */
+	json = net_manifest(MANIFEST_MAX_SWITCH_PORTS / 2, 2, one_switch, -1,
+			    MANIFEST_MAX_SWITCH_PORTS / per_core);
+	assert_int_equal(parse(json), 0);
+	free(json);
+	json = net_manifest(MANIFEST_MAX_SWITCH_PORTS / 2 + 1, 2, one_switch, -1,
+			    MANIFEST_MAX_SWITCH_PORTS / per_core + 1);
+	snprintf(field, sizeof(field), "vms[%d].devices[0].switch", MANIFEST_MAX_SWITCH_PORTS / 2);
+	expect_error(json, field, "already has");
+	free(json);
+
+	/* an I/O core with its most devices; one more, named or in turn */
+	json = net_manifest(per_core / 2, 2, switch_per_slot, 1, 1);
+	assert_int_equal(parse(json), 0);
+	free(json);
+	json = net_manifest(per_core / 2 + 1, 2, switch_per_slot, 1, 1);
+	snprintf(field, sizeof(field), "vms[%d].devices[0].io_core", per_core / 2);
+	expect_error(json, field, "I/O core 1 already serves");
+	free(json);
+	json = net_manifest(per_core, 2, switch_per_slot, -1, 2); /* 2 * per_core in turn: fine */
+	assert_int_equal(parse(json), 0);
+	free(json);
+	json = net_manifest(per_core + 1, 1, switch_per_slot, -1, 1);
+	snprintf(field, sizeof(field), "vms[%d].devices[0]", per_core);
+	expect_error(json, field, "I/O core 1 already serves");
+	free(json);
+}
+
+/* `test_manifest FILE...`: as tools/check-manifest checks it, on a machine with every CPU, all
+ * the memory there is and every image the manifest names. */
+static int check_files(int argc, char **argv)
+{
+	int bad = 0;
+
+	for (int i = 1; i < argc; i++) {
+		FILE *f = fopen(argv[i], "rb");
+		struct text t = {0};
+		char buf[65536];
+		size_t n;
+
+		if (!f) {
+			printf("%s: (file): cannot open\n", argv[i]);
+			bad = 1;
+			continue;
+		}
+		put(&t, "%s", "");
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			put(&t, "%.*s", (int)n, buf);
+		fclose(f);
+		memset(&err, 0, sizeof(err));
+		if (!manifest_parse(t.s, t.len, &m, &err)) {
+			const char *images[MANIFEST_MAX_VMS];
+			struct manifest_error errs[1];
+			struct manifest_platform p = {MANIFEST_MAX_CPUS, UINT64_MAX, m.nvms,
+						      images};
+			bool ok;
+
+			for (uint32_t v = 0; v < m.nvms; v++)
+				images[v] = m.vms[v].image;
+			if (manifest_check_platform(&m, &p, errs, 1, &ok))
+				err = errs[0];
+			else
+				err.field[0] = '\0';
+		}
+		if (err.field[0])
+			printf("%s: %s: %s\n", argv[i], err.field, err.reason);
+		else
+			printf("%s: ok\n", argv[i]);
+		bad |= err.field[0] != '\0';
+		free(t.s);
+	}
+	return bad;
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_full_manifest),
-		cmocka_unit_test(test_syntax_errors), cmocka_unit_test(test_key_without_value),
-		cmocka_unit_test(test_field_errors),  cmocka_unit_test(test_platform_checks),
-		cmocka_unit_test(test_io_fields),     cmocka_unit_test(test_robust_against_garbage),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_manifest),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_key_without_value),
+		cmocka_unit_test(test_field_errors),
+		cmocka_unit_test(test_platform_checks),
+		cmocka_unit_test(test_io_fields),
+		cmocka_unit_test(test_robust_against_garbage),
+		cmocka_unit_test(test_largest_manifest),
+		cmocka_unit_test(test_token_limit),
+		cmocka_unit_test(test_cpu_limit),
+		cmocka_unit_test(test_vm_and_vcpu_limits),
+		cmocka_unit_test(test_device_limits),
 	};
 
+	if (argc > 1)
+		return check_files(argc, argv);
 	return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);
 }

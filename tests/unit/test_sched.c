@@ -375,6 +375,73 @@ static void test_migration_stays_in_class(void **state)
 		      (unsigned long long)rearms);
 }
 
+/* --- the build's limits --------------------------------------------------------------------- */
+
+/* The most a manifest may ask for (lib/config.h): CONFIG_MAX_VMS VMs, each with
+ * CONFIG_MAX_VCPUS CPU-bound regular vCPUs and an interrupt-driven turbo vCPU (16 640 vCPUs), on
+ * CONFIG_MAX_CPUS cores, the last 64 turbo. Over 3 s (5.9 rounds of the 16 384 regular vCPUs on
+ * 960 cores) every regular vCPU runs within one slice of its fair share and never waits two
+ * rounds, the regular cores never idle, and the turbo vCPUs get their demand with the latency
+ * bound of the 16-VM test. */
+static void test_limits_256_vms_64_vcpus(void **state)
+{
+	struct sched_params p = default_params();
+	struct sim *m = sim_new(&p);
+	const int nvms = CONFIG_MAX_VMS, nvcpus = CONFIG_MAX_VCPUS;
+	const unsigned nturbo = 64, nreg = SCHED_MAX_CPUS - nturbo;
+	const uint64_t warmup = 300 * SIM_MS, window = 3000 * SIM_MS, end = warmup + window;
+	const uint64_t period = 250 * SIM_MS, burst = 250 * SIM_US; /* 0.1 % of a core each */
+	const uint64_t slice = p.regular_slice_ns, nregular = (uint64_t)nvms * nvcpus;
+	const uint64_t round = (nregular + nreg - 1) / nreg * slice;
+	const double fair = (double)window * nreg / (double)nregular; /* ns each */
+	uint64_t *ran0 = calloc(SIM_MAX_VCPUS, sizeof(uint64_t)), worst = 0, lat = 0;
+	uint64_t busy = 0, lo = UINT64_MAX, hi = 0;
+
+	(void)state;
+	assert_non_null(ran0);
+	for (unsigned c = 0; c < SCHED_MAX_CPUS; c++)
+		sim_add_core(m, c, c < nreg ? REG : TURB);
+	for (int i = 0; i < nvms; i++) {
+		int vm = sim_add_vm(m, 256);
+
+		for (int k = 0; k < nvcpus; k++)
+			sim_add_vcpu(m, vm, REG, SIM_CPU, 0, 0, 0);
+		sim_add_vcpu(m, vm, TURB, SIM_PERIODIC, period, burst,
+			     (uint64_t)i * 997 * SIM_US % period);
+	}
+	assert_int_equal(m->nv, SIM_MAX_VCPUS);
+	sim_run_until(m, warmup);
+	sim_reset_latency(m);
+	for (int i = 0; i < m->nv; i++)
+		ran0[i] = m->v[i].ran_ns;
+	sim_run_until(m, end);
+	for (int i = 0; i < m->nv; i++) {
+		const struct sim_vcpu *v = &m->v[i];
+		uint64_t ran = v->ran_ns - ran0[i];
+
+		if (v->cls == TURB) {
+			assert_near(pct(v->ran_ns, end), 0.1, 0.01, "turbo demand");
+			assert_true(v->lat_max <= p.turbo_preempt_min_ns);
+			lat = v->lat_max > lat ? v->lat_max : lat;
+			continue;
+		}
+		busy += ran;
+		lo = ran < lo ? ran : lo;
+		hi = ran > hi ? ran : hi;
+		assert_near((double)ran, fair, (double)slice, "regular vCPU's time (ns)");
+		assert_true(v->max_wait <= 2 * round);
+		worst = v->max_wait > worst ? v->max_wait : worst;
+	}
+	assert_true(busy == window * nreg); /* no regular core ever idle */
+	print_message("  %d VMs x %d+1 vCPUs on %u regular and %u turbo cores: each regular vCPU "
+		      "ran %.0f-%.0f ms of 3 s (fair %.0f), longest wait %.0f ms (round %.0f ms), "
+		      "turbo latency <= %.1f us\n",
+		      nvms, nvcpus, nreg, nturbo, (double)lo / 1e6, (double)hi / 1e6, fair / 1e6,
+		      (double)worst / 1e6, (double)round / 1e6, (double)lat / 1e3);
+	free(ran0);
+	free(m);
+}
+
 /* --- blocking and kicks -------------------------------------------------------------------- */
 
 static struct sched s_direct;
@@ -766,6 +833,7 @@ int main(void)
 		cmocka_unit_test(test_turbo_preempt_needs_credit),
 		cmocka_unit_test(test_turbo_preempt_latency),
 		cmocka_unit_test(test_work_conserving),
+		cmocka_unit_test(test_limits_256_vms_64_vcpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

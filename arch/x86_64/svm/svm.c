@@ -16,21 +16,21 @@
 #include "arch/x86_64/virt.h"
 #include "kernel/mem.h"
 
-#define NPT_PRESENT   0x001ull
-#define NPT_WRITE     0x002ull
-#define NPT_USER      0x004ull /* nested walks are user accesses (APM §15.25.5) */
-#define NPT_LARGE     0x080ull
-#define NPT_ADDR      0x000ffffffffff000ull
-#define NPT_TABLE     (NPT_PRESENT | NPT_WRITE | NPT_USER)
-#define PAT_DEFAULT   0x0007040600070406ull
-#define SVM_MAX_VCPUS 256
+#define NPT_PRESENT 0x001ull
+#define NPT_WRITE   0x002ull
+#define NPT_USER    0x004ull /* nested walks are user accesses (APM §15.25.5) */
+#define NPT_LARGE   0x080ull
+#define NPT_ADDR    0x000ffffffffff000ull
+#define NPT_TABLE   (NPT_PRESENT | NPT_WRITE | NPT_USER)
+#define PAT_DEFAULT 0x0007040600070406ull
 
 struct virt_vcpu {
 	struct vmcb *vmcb;
 	uint64_t vmcb_pa;
-	uint64_t host_save_pa; /* VMSAVE area of the host's own state */
-	bool flush_pending;    /* npt_flush: TLB_CONTROL at the next VMRUN */
-	uint64_t vm_root;      /* the VM's nested root (n_cr3 when not exitless) */
+	uint64_t host_save_pa;	/* VMSAVE area of the host's own state */
+	bool flush_pending;	/* npt_flush: TLB_CONTROL at the next VMRUN */
+	struct virt_vcpu *next; /* every vCPU created, newest first */
+	uint64_t vm_root;	/* the VM's nested root (n_cr3 when not exitless) */
 };
 
 static bool has_nrip_save;
@@ -123,23 +123,24 @@ static void setup_control(struct vmcb_control *c, uint64_t npt_root, uint32_t as
 	c->n_cr3 = npt_root;
 }
 
-/* vCPUs are created on the boot CPU only, while VMs are built. */
-static struct virt_vcpu svm_vcpus[SVM_MAX_VCPUS];
-static unsigned svm_vcpus_used;
+/* vCPUs are created on the boot CPU only, while VMs are built, as many as
+ * the VMs have (mem_alloc_object); npt_flush walks the list. */
+static struct virt_vcpu *svm_vcpus;
 
 static struct virt_vcpu *svm_vcpu_create(uint64_t npt_root, uint32_t asid, uint32_t unused)
 {
 	struct virt_vcpu *v;
 
 	(void)unused;
-	if (svm_vcpus_used == SVM_MAX_VCPUS || !bitmaps_ready())
+	if (!bitmaps_ready() || !(v = mem_alloc_object(sizeof(*v))))
 		return NULL;
-	v = &svm_vcpus[svm_vcpus_used++];
 	v->vmcb = page_zalloc(1, &v->vmcb_pa);
 	if (!v->vmcb || !page_zalloc(1, &v->host_save_pa))
 		return NULL;
 	setup_control(&v->vmcb->control, npt_root, asid ? asid : 1);
 	v->vm_root = npt_root;
+	v->next = svm_vcpus;
+	__atomic_store_n(&svm_vcpus, v, __ATOMIC_RELEASE);
 	return v;
 }
 
@@ -280,9 +281,9 @@ static void after_exit(struct vmcb_control *c)
  * each affected vCPU's next VMRUN (APM §15.16.1). */
 static void svm_npt_flush(uint64_t root)
 {
-	for (unsigned i = 0; i < svm_vcpus_used; i++)
-		if (svm_vcpus[i].vmcb && svm_vcpus[i].vmcb->control.n_cr3 == root)
-			__atomic_store_n(&svm_vcpus[i].flush_pending, true, __ATOMIC_RELEASE);
+	for (struct virt_vcpu *v = __atomic_load_n(&svm_vcpus, __ATOMIC_ACQUIRE); v; v = v->next)
+		if (v->vmcb->control.n_cr3 == root)
+			__atomic_store_n(&v->flush_pending, true, __ATOMIC_RELEASE);
 }
 
 /* The host's one-shot timer bounds the run: its interrupt exits the guest

@@ -17,11 +17,10 @@
 #include "kernel/log.h"
 #include "kernel/mem.h"
 
-#define VMX_MAX_VCPUS 256
-
-static struct virt_vcpu vmx_vcpus[VMX_MAX_VCPUS]; /* created on the boot CPU only */
-static uint64_t current_vmcs[MAX_CPUS];		  /* what VMPTRLD made current, per CPU */
-static unsigned vmx_vcpus_used;
+/* Every vCPU created (on the boot CPU only, as many as the VMs have:
+ * mem_alloc_object), newest first; npt_flush walks the list. */
+static struct virt_vcpu *vmx_vcpus;
+static uint64_t current_vmcs[MAX_CPUS]; /* what VMPTRLD made current, per CPU */
 uint64_t vmx_msr_bitmap_pa, vmx_msr_bitmap_eoi_pa;
 static uint64_t io_bitmap_pa;	 /* shared: every port exits */
 static unsigned preemption_rate; /* the timer ticks at TSC >> this (read at VMXON) */
@@ -119,9 +118,9 @@ static int vmx_npt_clone(struct nested_pt_clone *c, uint64_t base, const uint64_
  * vCPU of the EPT does it on its own CPU before its next entry. */
 static void vmx_ept_flush(uint64_t root)
 {
-	for (unsigned i = 0; i < vmx_vcpus_used; i++)
-		if ((vmx_vcpus[i].eptp & ~0xfffull) == root)
-			__atomic_store_n(&vmx_vcpus[i].invept_pending, true, __ATOMIC_RELEASE);
+	for (struct virt_vcpu *v = __atomic_load_n(&vmx_vcpus, __ATOMIC_ACQUIRE); v; v = v->next)
+		if ((v->eptp & ~0xfffull) == root)
+			__atomic_store_n(&v->invept_pending, true, __ATOMIC_RELEASE);
 }
 
 /* Single-context INVEPT where the CPU has it, else all-context. */
@@ -162,11 +161,8 @@ static struct virt_vcpu *vmx_vcpu_create(uint64_t ept_root, uint32_t unused, uin
 	struct virt_vcpu *v;
 
 	(void)unused;
-	if (vmx_vcpus_used == VMX_MAX_VCPUS)
+	if (!bitmaps_ready() || !(v = mem_alloc_object(sizeof(*v))))
 		return NULL;
-	if (!bitmaps_ready())
-		return NULL;
-	v = &vmx_vcpus[vmx_vcpus_used++];
 	v->vmcs_pa = mem_alloc_pages(1, 1);
 	if (!v->vmcs_pa)
 		return NULL;
@@ -174,7 +170,11 @@ static struct virt_vcpu *vmx_vcpu_create(uint64_t ept_root, uint32_t unused, uin
 	*(uint32_t *)phys_to_virt(v->vmcs_pa) = (uint32_t)rdmsr(MSR_IA32_VMX_BASIC) & 0x7fffffff;
 	v->eptp = ept_root | EPTP_WALK_4 | EPTP_WB;
 	v->vpid = (uint16_t)(vpid ? vpid : 1);
-	return vmx_apicv_create(v) ? NULL : v;
+	if (vmx_apicv_create(v))
+		return NULL;
+	v->next = vmx_vcpus;
+	__atomic_store_n(&vmx_vcpus, v, __ATOMIC_RELEASE);
+	return v;
 }
 
 static void vmx_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_state *s)

@@ -26,6 +26,7 @@ struct virt_vcpu {
 	bool exitless;		/* physical interrupts go through the guest's IDT */
 	uint64_t exitless_eptp; /* ... backed by this EPT (its clone) */
 	struct virt_entry_state entry;
+	struct virt_vcpu *next; /* every vCPU created, newest first (vmx.c) */
 };
 
 static inline void vmwrite(uint64_t field, uint64_t value)
