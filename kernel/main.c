@@ -19,6 +19,7 @@
 #include "kernel/config.h"
 #include "kernel/console.h"
 #include "kernel/core_loop.h"
+#include "kernel/lockstat.h"
 #include "kernel/log.h"
 #include "kernel/mem.h"
 #include "kernel/panic.h"
@@ -173,7 +174,15 @@ static void ap_main(void)
 /* VMs are built on the boot CPU, then every CPU runs the ones placed on it. */
 static __attribute__((noreturn)) void start_vms(void)
 {
-	if (vm_build_all(config_manifest(), &boot_info) && core_loop_init(config_manifest()))
+	char lock_mode[8];
+	struct core_loop_opts opts = {
+		.one_lock = boot_cmdline_value(&boot_info, "sched_lock", lock_mode,
+					       sizeof(lock_mode)) &&
+			    !strcmp(lock_mode, "global"),
+		.lock_stats = boot_cmdline_has(&boot_info, "lockstat"),
+	};
+
+	if (vm_build_all(config_manifest(), &boot_info) && core_loop_init(config_manifest(), &opts))
 		log_printf("scheduler: not every VM could be scheduled\n");
 	vms_released = true;
 	for (uint32_t i = 1; i < cpu_count; i++)
@@ -237,6 +246,7 @@ static void report_and_power_off(const char *reason)
 {
 	struct record r;
 
+	lockstat_report(true);
 	log_printf("powering off: %s\n", reason);
 	record_begin(&r, "poweroff");
 	record_str(&r, "reason", reason);

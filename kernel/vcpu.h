@@ -24,7 +24,7 @@ struct vcpu {
 	uint32_t cpu;	/* the host core that ran it last */
 	int sched_id;	/* its id in the scheduler */
 	int running_on; /* the core running it now, -1 if none */
-	bool blocked;	/* out of the scheduler until an interrupt (under its lock) */
+	bool blocked;	/* out of the scheduler until an interrupt (under its class's lock) */
 	struct virt_vcpu *hw;
 	struct virt_regs regs;
 	struct vlapic lapic;

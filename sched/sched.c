@@ -4,7 +4,9 @@
  * freely among the regular cores and turbo vCPUs among the turbo cores (vTurbo §3.1 pins each
  * kind to its pool), and a core of a class can never see a vCPU of the other class. A core takes
  * the head of the best non-empty list, BOOST, then UNDER, then OVER (Xen credit1's priorities),
- * so it never idles while anything of its class waits, even a vCPU out of credit. */
+ * so it never idles while anything of its class waits, even a vCPU out of credit. A call of one
+ * class touches that class's data only (sched.h, "concurrency"), so the caller can lock the two
+ * classes apart. */
 #include "sched/sched_internal.h"
 
 #define DEFAULT_REGULAR_SLICE_NS 30000000ull /* vTurbo §3.1: Xen's default 30 ms */
@@ -40,17 +42,19 @@ int sched_init(struct sched *s, const struct sched_params *p, struct sched_vm *v
 		.vcpus = vcpus,
 		.max_vms = max_vms,
 		.max_vcpus = max_vcpus,
-		.acct_last = now_ns,
-		.turbo_tick_last = now_ns,
 	};
 	for (unsigned c = 0; c < SCHED_MAX_CPUS; c++) {
 		s->cores[c].cur = NO_VCPU;
 		s->cores[c].kick_for = NO_VCPU;
 		s->cores[c].deadline = SCHED_NEVER;
 	}
-	for (unsigned cls = 0; cls < SCHED_NR_CLASSES; cls++)
+	for (unsigned cls = 0; cls < SCHED_NR_CLASSES; cls++) {
+		struct sched_pool *pool = &s->pool[cls];
+
 		for (unsigned prio = 0; prio < SCHED_NR_PRIOS; prio++)
-			s->rq[cls].head[prio] = s->rq[cls].tail[prio] = NO_VCPU;
+			pool->head[prio] = pool->tail[prio] = NO_VCPU;
+		pool->period_last = pool->tick_last = now_ns;
+	}
 	return 0;
 }
 
@@ -62,8 +66,8 @@ int sched_add_core(struct sched *s, unsigned core, enum sched_class cls)
 	s->cores[core].present = true;
 	s->cores[core].cls = (uint8_t)cls;
 	/* It starts idle: the first wake of a vCPU of its class kicks it. */
-	coreset_add(&s->rq[cls].cores, core);
-	coreset_add(&s->rq[cls].idle, core);
+	coreset_add(&s->pool[cls].cores, core);
+	coreset_add(&s->pool[cls].idle, core);
 	return 0;
 }
 
@@ -83,7 +87,7 @@ int sched_add_vcpu(struct sched *s, int vm, enum sched_class cls)
 	int id = (int)s->nr_vcpus;
 
 	if (vm < 0 || (uint32_t)vm >= s->nr_vms || s->nr_vcpus >= s->max_vcpus ||
-	    (cls != SCHED_REGULAR && cls != SCHED_TURBO) || coreset_empty(&s->rq[cls].cores))
+	    (cls != SCHED_REGULAR && cls != SCHED_TURBO) || coreset_empty(&s->pool[cls].cores))
 		return -1;
 	if (cls == SCHED_TURBO && s->vms[vm].turbo_vcpu != NO_VCPU)
 		return -1; /* vTurbo gives each VM one turbo vCPU */
@@ -121,7 +125,7 @@ static void clear_kick(struct sched *s, unsigned core)
 {
 	struct sched_core *c = &s->cores[core];
 
-	coreset_del(&s->rq[c->cls].kicked, core);
+	coreset_del(&s->pool[c->cls].kicked, core);
 	if (c->kick_for != NO_VCPU)
 		s->vcpus[c->kick_for].kicked_core = NO_CORE;
 	c->kick_for = NO_VCPU;
@@ -137,7 +141,7 @@ static void cancel_preemption(struct sched *s, int vcpu)
 	if (core == NO_CORE)
 		return;
 	clear_kick(s, (unsigned)core);
-	s->cores[core].deadline = s->cores[core].slice_until;
+	set_deadline(&s->cores[core], s->cores[core].slice_until);
 }
 
 /* --- pick ------------------------------------------------------------------------------------- */
@@ -157,7 +161,7 @@ static void stop_current(struct sched *s, struct sched_core *c, uint64_t now_ns)
 
 static int runq_pop_best(struct sched *s, enum sched_class cls)
 {
-	struct sched_runq *rq = &s->rq[cls];
+	struct sched_pool *rq = &s->pool[cls];
 
 	for (unsigned prio = 0; prio < SCHED_NR_PRIOS; prio++) {
 		int id = rq->head[prio];
@@ -174,8 +178,8 @@ static struct sched_pick go_idle(struct sched *s, unsigned core)
 {
 	struct sched_core *c = &s->cores[core];
 
-	coreset_add(&s->rq[c->cls].idle, core);
-	c->deadline = SCHED_NEVER;
+	coreset_add(&s->pool[c->cls].idle, core);
+	set_deadline(c, SCHED_NEVER);
 	c->idle_picks++;
 	return (struct sched_pick){.vcpu = NO_VCPU, .until_ns = SCHED_NEVER};
 }
@@ -196,7 +200,7 @@ static struct sched_pick run_vcpu(struct sched *s, unsigned core, int id, uint64
 	c->cur = id;
 	c->slice_start = now_ns;
 	c->slice_until = now_ns + slice;
-	c->deadline = c->slice_until;
+	set_deadline(c, c->slice_until);
 	return (struct sched_pick){.vcpu = id, .until_ns = c->slice_until};
 }
 
@@ -211,10 +215,11 @@ struct sched_pick sched_pick_next(struct sched *s, unsigned core, uint64_t now_n
 	c->picks++;
 	if (c->cur != NO_VCPU)
 		stop_current(s, c, now_ns);
-	coreset_del(&s->rq[c->cls].idle, core);
+	coreset_del(&s->pool[c->cls].idle, core);
 	clear_kick(s, core);
-	/* Accounting is due at the end of a slice: the pick that sees it runs it (Algorithm 2). */
-	sched_account_due(s, now_ns);
+	/* Accounting is due at the end of a slice: the pick that sees it runs it (Algorithm 2),
+	 * the class's own. */
+	sched_account_due(s, (enum sched_class)c->cls, now_ns);
 	id = runq_pop_best(s, c->cls);
 	if (id == NO_VCPU)
 		return go_idle(s, core);
@@ -237,14 +242,14 @@ void sched_block(struct sched *s, int vcpu, uint64_t now_ns)
 
 		sched_charge(s, vcpu, now_ns);
 		c->cur = NO_VCPU;
-		c->deadline = now_ns; /* the core must pick another vCPU now */
+		set_deadline(c, now_ns); /* the core must pick another vCPU now */
 		v->core = NO_CORE;
 	} else {
 		runq_remove(s, vcpu);
 		cancel_preemption(s, vcpu);
 	}
 	v->state = VCPU_BLOCKED;
-	s->vms[v->vm].nr_runnable[v->cls]--;
+	sched_runnable_add(s, v, -1);
 }
 
 /* An idle core of the vCPU's class that no earlier kick already claimed; its last core first
@@ -252,7 +257,7 @@ void sched_block(struct sched *s, int vcpu, uint64_t now_ns)
 static struct sched_kick kick_idle_core(struct sched *s, const struct sched_vcpu *v,
 					uint64_t now_ns)
 {
-	struct sched_runq *rq = &s->rq[v->cls];
+	struct sched_pool *rq = &s->pool[v->cls];
 	struct sched_coreset free = coreset_minus(rq->idle, &rq->kicked);
 	unsigned core;
 
@@ -263,7 +268,7 @@ static struct sched_kick kick_idle_core(struct sched *s, const struct sched_vcpu
 	else
 		core = (unsigned)coreset_next(&free, 0);
 	coreset_add(&rq->kicked, core);
-	s->cores[core].deadline = now_ns;
+	set_deadline(&s->cores[core], now_ns);
 	rq->idle_kicks++;
 	return (struct sched_kick){.core = (int)core, .at_ns = now_ns};
 }
@@ -299,7 +304,7 @@ static bool better_victim(const struct sched *s, unsigned a, unsigned b, uint64_
 /* The turbo core to preempt for boosted vCPU `vcpu`, and when. O(#turbo cores). */
 static struct sched_kick preempt_turbo_core(struct sched *s, int vcpu, uint64_t now_ns)
 {
-	struct sched_runq *rq = &s->rq[SCHED_TURBO];
+	struct sched_pool *rq = &s->pool[SCHED_TURBO];
 	struct sched_coreset busy = coreset_minus(coreset_minus(rq->cores, &rq->idle), &rq->kicked);
 	int best = NO_CORE;
 	struct sched_core *c;
@@ -321,10 +326,10 @@ static struct sched_kick preempt_turbo_core(struct sched *s, int vcpu, uint64_t 
 	s->vcpus[vcpu].kicked_core = (int16_t)best;
 	if (preempt_time(s, c, now_ns) >= c->slice_until)
 		return no_kick; /* its slice ends first: the pick then takes the boosted vCPU */
-	c->deadline = preempt_time(s, c, now_ns);
+	set_deadline(c, preempt_time(s, c, now_ns));
 	c->preemptions++;
 	rq->preempt_kicks++;
-	return (struct sched_kick){.core = best, .at_ns = c->deadline};
+	return (struct sched_kick){.core = best, .at_ns = preempt_time(s, c, now_ns)};
 }
 
 struct sched_kick sched_wake(struct sched *s, int vcpu, uint64_t now_ns)
@@ -338,9 +343,9 @@ struct sched_kick sched_wake(struct sched *s, int vcpu, uint64_t now_ns)
 	v->wakes++;
 	if (v->state == VCPU_RUNNING)
 		return no_kick; /* it will see the interrupt itself */
-	sched_account_due(s, now_ns);
+	sched_account_due(s, (enum sched_class)v->cls, now_ns);
 	if (v->state == VCPU_BLOCKED) {
-		s->vms[v->vm].nr_runnable[v->cls]++;
+		sched_runnable_add(s, v, +1);
 		runq_append(s, vcpu, may_preempt(s, v) ? SCHED_BOOST : credit_prio(v));
 	} else if (may_preempt(s, v) && v->prio != SCHED_BOOST) {
 		/* An interrupt for a turbo vCPU that was already waiting. */
@@ -357,12 +362,23 @@ struct sched_kick sched_wake(struct sched *s, int vcpu, uint64_t now_ns)
 
 uint64_t sched_core_deadline(const struct sched *s, unsigned core)
 {
-	return core_ok(s, core) ? s->cores[core].deadline : SCHED_NEVER;
+	return core_ok(s, core) ? __atomic_load_n(&s->cores[core].deadline, __ATOMIC_RELAXED)
+				: SCHED_NEVER;
+}
+
+int sched_vcpu_class(const struct sched *s, int vcpu)
+{
+	return vcpu_ok(s, vcpu) ? s->vcpus[vcpu].cls : -1;
+}
+
+int sched_core_class(const struct sched *s, unsigned core)
+{
+	return core_ok(s, core) ? s->cores[core].cls : -1;
 }
 
 unsigned sched_queued(const struct sched *s, enum sched_class cls)
 {
-	return cls == SCHED_REGULAR || cls == SCHED_TURBO ? s->rq[cls].nr_queued : 0;
+	return cls == SCHED_REGULAR || cls == SCHED_TURBO ? s->pool[cls].nr_queued : 0;
 }
 
 int sched_vm_stats(const struct sched *s, int vm, struct sched_vm_stats *out)
@@ -373,10 +389,11 @@ int sched_vm_stats(const struct sched *s, int vm, struct sched_vm_stats *out)
 		return -1;
 	m = &s->vms[vm];
 	*out = (struct sched_vm_stats){
-		.consumed_ns = {m->consumed_ns[SCHED_REGULAR], m->consumed_ns[SCHED_TURBO]},
-		.window_ns = s->acct_window_ns,
+		.consumed_ns = {m->part[SCHED_REGULAR].consumed_ns,
+				m->part[SCHED_TURBO].consumed_ns},
+		.window_ns = {s->pool[SCHED_REGULAR].window_ns, s->pool[SCHED_TURBO].window_ns},
 		.fair_share_ns = m->fair_share_ns,
-		.alloc_ns = {m->alloc_ns[SCHED_REGULAR], m->alloc_ns[SCHED_TURBO]},
+		.alloc_ns = {m->part[SCHED_REGULAR].alloc_ns, m->part[SCHED_TURBO].alloc_ns},
 	};
 	return 0;
 }
@@ -419,16 +436,16 @@ int sched_core_stats(const struct sched *s, unsigned core, struct sched_core_sta
 
 int sched_class_stats(const struct sched *s, enum sched_class cls, struct sched_class_stats *out)
 {
-	const struct sched_runq *rq;
+	const struct sched_pool *rq;
 
 	if (cls != SCHED_REGULAR && cls != SCHED_TURBO)
 		return -1;
-	rq = &s->rq[cls];
+	rq = &s->pool[cls];
 	*out = (struct sched_class_stats){
 		.queued = rq->nr_queued,
 		.idle_kicks = rq->idle_kicks,
 		.preempt_kicks = rq->preempt_kicks,
-		.accountings = cls == SCHED_REGULAR ? s->regular_accts : s->turbo_ticks,
+		.accountings = cls == SCHED_REGULAR ? rq->periods : rq->ticks,
 	};
 	for (int core = coreset_next(&rq->cores, 0); core != NO_CORE;
 	     core = coreset_next(&rq->cores, (unsigned)core + 1)) {

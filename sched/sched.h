@@ -9,7 +9,8 @@
  *
  * Pure policy: no clock, no timer, no lock, no allocation. The caller passes the time (ns, from
  * its own clock) to every call, arms one-shot timers at the deadlines it gets back, sends the IPIs
- * it is told to, hands over the storage for VMs and vCPUs, and serializes all calls (one spinlock).
+ * it is told to, hands over the storage for VMs and vCPUs, and serializes the calls of each class
+ * (one spinlock per class: see "concurrency" below).
  * docs/scheduler.md explains the algorithm and how the kernel drives it. */
 #ifndef SCHED_SCHED_H
 #define SCHED_SCHED_H
@@ -68,18 +69,29 @@ struct sched_vcpu {
 	uint64_t picks, wakes;
 };
 
+/* What one class keeps of a VM. Only that class's calls write it (see "Concurrency" below); the
+ * regular accounting also reads the turbo part's nr_runnable and consumed_ns, which turbo calls
+ * therefore store atomically. */
+struct sched_vm_part {
+	uint32_t nr_runnable; /* the VM's vCPUs of the class, queued or running */
+	uint32_t nr_active;   /* scratch of the class's accounting */
+	uint64_t period_ns;   /* consumed in the class's current accounting period */
+	uint64_t consumed_ns; /* since the VM was added */
+	uint64_t alloc_ns;    /* FS^R_i (regular) or FS^T_i (turbo) of the class's last period */
+	int64_t grant_ns;     /* credit per active regular vCPU and period, or for the turbo vCPU
+			       * per turbo tick */
+};
+
 struct sched_vm {
-	uint32_t weight;
-	int32_t turbo_vcpu;			/* -1: none */
-	uint32_t nr_vcpus[SCHED_NR_CLASSES];	/* vCPUs of each class */
-	uint32_t nr_runnable[SCHED_NR_CLASSES]; /* queued or running */
-	uint32_t nr_active_regular;		/* scratch of the regular accounting */
-	uint64_t period_ns[SCHED_NR_CLASSES];	/* consumed in the current period */
-	uint64_t consumed_ns[SCHED_NR_CLASSES]; /* since it was added */
-	uint64_t fair_share_ns;			/* FS_i of the last period */
-	uint64_t alloc_ns[SCHED_NR_CLASSES];	/* FS^R_i and FS^T_i of the last period */
-	int64_t regular_grant_ns;		/* credit per active regular vCPU and period */
-	int64_t turbo_grant_ns;			/* credit for the turbo vCPU per turbo tick */
+	uint32_t weight;		     /* fixed by sched_add_vm */
+	int32_t turbo_vcpu;		     /* -1: none; fixed once the vCPUs are added */
+	uint32_t nr_vcpus[SCHED_NR_CLASSES]; /* vCPUs of each class; fixed likewise */
+	/* The regular accounting's own (regular part): */
+	uint64_t fair_share_ns;	  /* FS_i of the last regular period */
+	uint64_t turbo_seen_ns;	  /* the turbo part's consumed_ns at the last regular accounting */
+	uint64_t turbo_period_ns; /* scratch: turbo time used in the period being accounted */
+	bool turbo_was_runnable;  /* scratch: its turbo vCPU was runnable at that accounting */
+	struct sched_vm_part part[SCHED_NR_CLASSES];
 };
 
 struct sched_core {
@@ -89,7 +101,8 @@ struct sched_core {
 	int32_t kick_for;     /* the boosted vCPU a pending preemption is for, -1 if none */
 	uint64_t slice_start; /* when cur was picked */
 	uint64_t slice_until; /* the end of cur's slice */
-	uint64_t deadline;    /* when the core must call sched_pick_next (SCHED_NEVER: idle) */
+	uint64_t deadline;    /* when the core must call sched_pick_next (SCHED_NEVER: idle);
+			       * stored atomically: sched_core_deadline reads it without a lock */
 	uint64_t picks, idle_picks, preemptions;
 	uint64_t busy_ns;
 };
@@ -99,28 +112,52 @@ struct sched_coreset {
 	uint64_t word[(SCHED_MAX_CPUS + 63) / 64];
 };
 
-struct sched_runq {
+/* A class's pool of cores (vTurbo §3.1): its run queue, its cores, and its accounting clock.
+ * Only that class's calls touch it. */
+struct sched_pool {
 	int32_t head[SCHED_NR_PRIOS], tail[SCHED_NR_PRIOS];
 	uint32_t nr_queued;
 	struct sched_coreset cores;  /* cores of the class */
 	struct sched_coreset idle;   /* cores that got "idle" from their last pick */
 	struct sched_coreset kicked; /* cores told to re-pick (an IPI or a timer is on its way) */
 	uint64_t idle_kicks, preempt_kicks;
+	uint64_t period_last; /* start of the class's current accounting period (length P) */
+	uint64_t window_ns;   /* length of its last completed period */
+	uint64_t periods;     /* accounting periods completed */
+	uint64_t tick_last;   /* turbo: start of the current turbo tick */
+	uint64_t ticks;	      /* turbo: turbo accountings run */
+	char pad[64];	      /* the two pools never share a cache line */
 };
 
 struct sched {
 	struct sched_params p;
-	struct sched_core cores[SCHED_MAX_CPUS];
-	struct sched_runq rq[SCHED_NR_CLASSES];
 	struct sched_vm *vms;
 	struct sched_vcpu *vcpus;
 	uint32_t nr_vms, max_vms;
 	uint32_t nr_vcpus, max_vcpus;
-	uint64_t acct_last;	  /* start of the current regular accounting period */
-	uint64_t acct_window_ns;  /* length of the last completed period */
-	uint64_t turbo_tick_last; /* start of the current turbo tick */
-	uint64_t regular_accts, turbo_ticks;
+	char pad[64];
+	struct sched_pool pool[SCHED_NR_CLASSES];
+	struct sched_core cores[SCHED_MAX_CPUS];
 };
+
+/* --- concurrency ------------------------------------------------------------------------------
+ * The scheduler takes no lock; its caller serializes the calls, and may do so per class: every
+ * call after set-up belongs to one class and touches only that class's data (its pool, its cores,
+ * its vCPUs, its part of each VM), so the regular and the turbo calls can run at the same time
+ * under two locks:
+ *
+ *   class of the call            calls
+ *   the core's                   sched_pick_next, sched_core_stats
+ *   the vCPU's                   sched_block, sched_wake, sched_vcpu_stats
+ *   the argument                 sched_account_class, sched_charge_class, sched_class_stats,
+ *                                sched_queued
+ *
+ * The one exchange between classes: the regular accounting (once per regular period) reads each
+ * VM's turbo consumed_ns and nr_runnable, which the turbo calls store with atomic stores (relaxed:
+ * a value one charge old is as good). The turbo share FS^T_i is computed from turbo data only, by
+ * the turbo pool's own accounting period. sched_core_deadline needs no lock at all (an atomic
+ * load of the core's deadline). Set-up (sched_init, sched_add_*), sched_account and
+ * sched_vm_stats span both classes: the caller holds both locks, or runs before the cores do. */
 
 /* --- setup ----------------------------------------------------------------------------------- */
 
@@ -175,20 +212,32 @@ struct sched_kick {
 struct sched_kick sched_wake(struct sched *s, int vcpu, uint64_t now_ns);
 
 /* When core `core` must next call sched_pick_next: its slice end, or an earlier preemption,
- * or SCHED_NEVER when idle. A core that gets a kick IPI re-arms its timer from this. */
+ * or SCHED_NEVER when idle. A core that gets a kick IPI re-arms its timer from this. Needs no
+ * lock: the deadline is one word, stored atomically by whichever call moves it. */
 uint64_t sched_core_deadline(const struct sched *s, unsigned core);
 
 /* Charges the running vCPUs up to now_ns and runs the accounting that is due; pick and wake do
- * this themselves (callers use it before reading statistics). */
+ * this themselves (callers use it before reading statistics). sched_account does it for both
+ * classes, sched_account_class for one (under that class's lock). */
 void sched_account(struct sched *s, uint64_t now_ns);
+void sched_account_class(struct sched *s, enum sched_class cls, uint64_t now_ns);
+/* Only charges the class's running vCPUs up to now_ns, so that their statistics are current;
+ * O(cores of the class), for a statistics reader that should not run the class's accounting
+ * (the kernel's stats core under the turbo lock). */
+void sched_charge_class(struct sched *s, enum sched_class cls, uint64_t now_ns);
+
+/* The class of a vCPU or a core (fixed at set-up, so no lock is needed): -1 if there is none. */
+int sched_vcpu_class(const struct sched *s, int vcpu);
+int sched_core_class(const struct sched *s, unsigned core);
 
 /* --- statistics ------------------------------------------------------------------------------ */
 
 struct sched_vm_stats {
 	uint64_t consumed_ns[SCHED_NR_CLASSES]; /* since the VM was added */
-	/* The last accounting period (vTurbo §3.1): its length, the VM's fair share FS_i and
-	 * its allocations FS^R_i (regular) and FS^T_i (turbo), in ns of core time. */
-	uint64_t window_ns;
+	/* The last accounting period of each class (vTurbo §3.1): its length, the VM's fair share
+	 * FS_i (regular period) and its allocations FS^R_i (regular) and FS^T_i (turbo), in ns of
+	 * core time. The two classes' periods have the same length P, each on its own calls. */
+	uint64_t window_ns[SCHED_NR_CLASSES];
 	uint64_t fair_share_ns;
 	uint64_t alloc_ns[SCHED_NR_CLASSES];
 };

@@ -1,23 +1,32 @@
 /* Credit accounting: vTurbo Algorithm 2 (Xu et al., ATC 2013, §3.1 and §4).
  *
- * Two routines run at the frequencies of their cores' slices, because updating credits faster or
+ * The routines run at the frequencies of their cores' slices, because updating credits faster or
  * slower than the scheduling frequency would leave the UNDER/OVER state of the vCPUs stale
- * (vTurbo §4):
+ * (vTurbo §4), and each class runs its own on its own calls (pick, wake, account), so that the
+ * two classes can be locked apart (sched.h, "concurrency"):
  *
- * - regular accounting, once per regular slice (the period): from what every VM consumed in the
- *   period, its fair share FS_i = C_tot * w_i / sum(w), its turbo share FS^T_i = C^T_tot * w_i /
- *   sum(w) over the VMs using turbo cores, and its regular share FS^R_i = FS_i - (the turbo time
- *   it actually used). FS^R_i is handed to its regular vCPUs as credit for the next period;
+ * - regular accounting, once per regular slice (the period P), on the regular calls: from what
+ *   every VM consumed in the period on both classes, its fair share FS_i = C_tot * w_i / sum(w)
+ *   and its regular share FS^R_i = FS_i - (the turbo time it actually used). FS^R_i is handed to
+ *   its regular vCPUs as credit for the next period;
+ * - the turbo period, also every P, on the turbo calls: its turbo share FS^T_i = C^T_tot * w_i /
+ *   sum(w) over the VMs using turbo cores. Only turbo data goes into it;
  * - turbo accounting, once per turbo slice (a tick): each turbo vCPU receives FS^T_i / ratio,
  *   ratio = regular slice / turbo slice (Algorithm 2's vturbo_slice), so that turbo credit is as
  *   fresh as the 0.1 ms decisions that use it.
+ *
+ * The turbo time the regular accounting needs is the one value that crosses classes: each VM's
+ * turbo consumed_ns (and whether its turbo vCPU is runnable), which turbo calls store and the
+ * regular accounting loads atomically; it counts the turbo time charged since its last period
+ * (a turbo vCPU still running is charged at its next turbo pick, at most a turbo slice later, so
+ * that time falls into the next period rather than being lost).
  *
  * As in the paper, C_tot and C^T_tot are the core time consumed in the last period: the cores are
  * work-conserving, so this is the capacity whenever the demand exceeds it, and it makes the
  * credits handed out equal the credits burnt. sum(w) runs over the VMs that were active (ran or
  * were runnable), as Xen's credit1 does, so an idle VM does not dilute the others' credit, and a
  * VM that never uses its turbo vCPU leaves its turbo share to the others (vTurbo Table 1, rows 2
- * and 4). Both routines are driven by the caller's calls (pick, wake, account): no thread. */
+ * and 4). All routines are driven by the caller's calls: no thread. */
 #include "sched/sched_internal.h"
 
 /* A window longer than this (an idle machine) is scaled down before the arithmetic below. */
@@ -46,45 +55,56 @@ static int64_t clip_credit(const struct sched *s, int64_t credit)
 void sched_charge(struct sched *s, int id, uint64_t now_ns)
 {
 	struct sched_vcpu *v = &s->vcpus[id];
-	struct sched_vm *vm = &s->vms[v->vm];
+	struct sched_vm_part *part = &s->vms[v->vm].part[v->cls];
 	uint64_t ran = now_ns > v->charged_to ? now_ns - v->charged_to : 0;
 
 	v->charged_to = now_ns;
 	v->credit = clip_credit(s, v->credit - (int64_t)ran);
 	v->period_ns += ran;
 	v->consumed_ns += ran;
-	vm->period_ns[v->cls] += ran;
-	vm->consumed_ns[v->cls] += ran;
+	part->period_ns += ran;
+	SHARED_STORE(part->consumed_ns,
+		     part->consumed_ns + ran); /* the regular accounting reads it */
 	if (v->core >= 0)
 		s->cores[v->core].busy_ns += ran;
 }
 
-/* The period's consumption must include the vCPUs still running, not just those that stopped. */
-static void charge_running(struct sched *s, uint64_t now_ns)
+void sched_runnable_add(struct sched *s, const struct sched_vcpu *v, int delta)
 {
-	for (unsigned cls = 0; cls < SCHED_NR_CLASSES; cls++) {
-		const struct sched_coreset *set = &s->rq[cls].cores;
+	struct sched_vm_part *part = &s->vms[v->vm].part[v->cls];
 
-		for (int core = coreset_next(set, 0); core != NO_CORE;
-		     core = coreset_next(set, (unsigned)core + 1)) {
-			const struct sched_core *c = &s->cores[core];
+	SHARED_STORE(part->nr_runnable, part->nr_runnable + (uint32_t)delta);
+}
 
-			if (c->cur >= 0)
-				sched_charge(s, c->cur, now_ns);
-		}
+/* A period's consumption must include the class's vCPUs still running, not just those that
+ * stopped. */
+static void charge_running(struct sched *s, enum sched_class cls, uint64_t now_ns)
+{
+	const struct sched_coreset *set = &s->pool[cls].cores;
+
+	for (int core = coreset_next(set, 0); core != NO_CORE;
+	     core = coreset_next(set, (unsigned)core + 1)) {
+		const struct sched_core *c = &s->cores[core];
+
+		if (c->cur >= 0)
+			sched_charge(s, c->cur, now_ns);
 	}
 }
 
+/* A VM is active in the regular period if any of its vCPUs ran or could have run in it. */
 static bool vm_active(const struct sched_vm *vm)
 {
-	return vm->nr_runnable[SCHED_REGULAR] + vm->nr_runnable[SCHED_TURBO] > 0 ||
-	       vm->period_ns[SCHED_REGULAR] + vm->period_ns[SCHED_TURBO] > 0;
+	const struct sched_vm_part *r = &vm->part[SCHED_REGULAR];
+
+	return r->nr_runnable > 0 || r->period_ns > 0 || vm->turbo_was_runnable ||
+	       vm->turbo_period_ns > 0;
 }
 
 static bool vm_turbo_active(const struct sched_vm *vm)
 {
-	return vm->turbo_vcpu >= 0 &&
-	       (vm->nr_runnable[SCHED_TURBO] > 0 || vm->period_ns[SCHED_TURBO] > 0);
+	const struct sched_vm_part *t = &vm->part[SCHED_TURBO];
+
+	return vm->turbo_vcpu >= 0 && (t->nr_runnable > 0 || t->period_ns > 0);
 }
 
 /* A regular vCPU shares its VM's FS^R_i if it ran or could have run in the period. */
@@ -94,122 +114,178 @@ static bool vcpu_active(const struct sched_vcpu *v)
 }
 
 struct period_totals {
-	uint64_t all, turbo;	       /* C_tot and C^T_tot, scaled by >> shift */
-	uint64_t weight, turbo_weight; /* sum(w) over active / turbo-active VMs */
-	uint64_t window;	       /* the period's length, scaled by >> shift */
+	uint64_t all;	 /* C_tot (regular) or C^T_tot (turbo), scaled by >> shift */
+	uint64_t weight; /* sum(w) over the active (regular) or turbo-active (turbo) VMs */
+	uint64_t window; /* the period's length, scaled by >> shift */
 	unsigned shift;
 };
 
-static struct period_totals sum_period(struct sched *s, uint64_t window)
+static struct period_totals start_period(struct sched *s, enum sched_class cls, uint64_t now_ns)
 {
-	struct period_totals t = {.window = window};
+	struct sched_pool *pool = &s->pool[cls];
+	struct period_totals t = {0};
 
+	charge_running(s, cls, now_ns);
+	pool->window_ns = now_ns - pool->period_last;
+	pool->period_last = now_ns;
+	t.window = pool->window_ns;
 	while (t.window > WINDOW_LIMIT) {
 		t.window >>= 1;
 		t.shift++;
 	}
+	return t;
+}
+
+/* vTurbo Algorithm 2, "regular accounting triggered every 30ms", the regular class's part: from
+ * what every VM consumed in the period on both classes (the turbo time read from the turbo part,
+ * the one value that crosses classes), FS_i = C_tot * w_i / sum(w) and FS^R_i = FS_i - the turbo
+ * time it used, handed to its active regular vCPUs as credit for the next period.
+ * O(#VMs + #vCPUs). */
+static void regular_accounting(struct sched *s, uint64_t now_ns)
+{
+	struct period_totals t = start_period(s, SCHED_REGULAR, now_ns);
+
 	for (uint32_t i = 0; i < s->nr_vms; i++) {
 		struct sched_vm *vm = &s->vms[i];
+		uint64_t turbo = SHARED_LOAD(vm->part[SCHED_TURBO].consumed_ns);
 
-		vm->nr_active_regular = 0;
-		t.all += (vm->period_ns[SCHED_REGULAR] + vm->period_ns[SCHED_TURBO]) >> t.shift;
-		t.turbo += vm->period_ns[SCHED_TURBO] >> t.shift;
+		vm->turbo_period_ns = turbo - vm->turbo_seen_ns;
+		vm->turbo_seen_ns = turbo;
+		vm->turbo_was_runnable = SHARED_LOAD(vm->part[SCHED_TURBO].nr_runnable) > 0;
+		vm->part[SCHED_REGULAR].nr_active = 0;
+		t.all += (vm->part[SCHED_REGULAR].period_ns + vm->turbo_period_ns) >> t.shift;
 		if (vm_active(vm))
 			t.weight += vm->weight;
-		if (vm_turbo_active(vm))
-			t.turbo_weight += vm->weight;
 	}
 	for (uint32_t i = 0; i < s->nr_vcpus; i++) {
 		const struct sched_vcpu *v = &s->vcpus[i];
 
 		if (v->cls == SCHED_REGULAR && vcpu_active(v))
-			s->vms[v->vm].nr_active_regular++;
+			s->vms[v->vm].part[SCHED_REGULAR].nr_active++;
 	}
-	return t;
-}
+	for (uint32_t i = 0; i < s->nr_vms; i++) {
+		struct sched_vm *vm = &s->vms[i];
+		struct sched_vm_part *r = &vm->part[SCHED_REGULAR];
+		uint64_t fs = 0, fs_r, used_t = vm->turbo_period_ns >> t.shift;
 
-/* FS_i, FS^T_i, FS^R_i of one VM (vTurbo §3.1), and the credit they turn into. */
-static void share_vm(struct sched *s, struct sched_vm *vm, const struct period_totals *t)
-{
-	uint64_t fs = 0, fs_t = 0, fs_r = 0;
-	uint64_t used_t = vm->period_ns[SCHED_TURBO] >> t->shift;
-
-	if (vm_active(vm) && t->weight)
-		fs = mul_div(t->all, vm->weight, t->weight);
-	if (vm_turbo_active(vm) && t->turbo_weight)
-		fs_t = mul_div(t->turbo, vm->weight, t->turbo_weight);
-	/* The turbo share is given first; the regular share is what is left of the fair share
-	 * after the turbo time the VM really used: turbo use is not extra CPU. */
-	fs_r = fs > used_t ? fs - used_t : 0;
-
-	vm->fair_share_ns = fs << t->shift;
-	vm->alloc_ns[SCHED_REGULAR] = fs_r << t->shift;
-	vm->alloc_ns[SCHED_TURBO] = fs_t << t->shift;
-	/* Credits are per regular slice, whatever the window really was. */
-	vm->regular_grant_ns = 0;
-	if (vm->nr_active_regular)
-		vm->regular_grant_ns = (int64_t)(mul_div(fs_r, s->p.regular_slice_ns, t->window) /
-						 vm->nr_active_regular);
-	vm->turbo_grant_ns = (int64_t)mul_div(fs_t, s->p.turbo_slice_ns, t->window);
-	vm->period_ns[SCHED_REGULAR] = vm->period_ns[SCHED_TURBO] = 0;
-}
-
-/* vTurbo Algorithm 2, "regular accounting triggered every 30ms". O(#VMs + #vCPUs). */
-static void regular_accounting(struct sched *s, uint64_t now_ns)
-{
-	struct period_totals t;
-
-	charge_running(s, now_ns);
-	s->acct_window_ns = now_ns - s->acct_last;
-	s->acct_last = now_ns;
-	t = sum_period(s, s->acct_window_ns);
-	for (uint32_t i = 0; i < s->nr_vms; i++)
-		share_vm(s, &s->vms[i], &t);
+		if (vm_active(vm) && t.weight)
+			fs = mul_div(t.all, vm->weight, t.weight);
+		/* The regular share is what is left of the fair share after the turbo time the VM
+		 * really used: turbo use is not extra CPU. */
+		fs_r = fs > used_t ? fs - used_t : 0;
+		vm->fair_share_ns = fs << t.shift;
+		r->alloc_ns = fs_r << t.shift;
+		/* Credits are per regular slice, whatever the window really was. */
+		r->grant_ns = 0;
+		if (r->nr_active)
+			r->grant_ns = (int64_t)(mul_div(fs_r, s->p.regular_slice_ns, t.window) /
+						r->nr_active);
+		r->period_ns = 0;
+	}
 	for (uint32_t i = 0; i < s->nr_vcpus; i++) {
 		struct sched_vcpu *v = &s->vcpus[i];
 
-		if (v->cls == SCHED_REGULAR && vcpu_active(v)) {
-			v->credit = clip_credit(s, v->credit + s->vms[v->vm].regular_grant_ns);
+		if (v->cls != SCHED_REGULAR)
+			continue;
+		if (vcpu_active(v)) {
+			v->credit = clip_credit(
+				s, v->credit + s->vms[v->vm].part[SCHED_REGULAR].grant_ns);
 			runq_reprioritize(s, (int)i);
 		}
 		v->period_ns = 0;
 	}
-	s->regular_accts++;
+	s->pool[SCHED_REGULAR].periods++;
+}
+
+/* The turbo class's period (the same length P, on the turbo calls): the turbo share FS^T_i =
+ * C^T_tot * w_i / sum(w) over the VMs whose turbo vCPU was active, which needs turbo data only,
+ * and the per-tick credit it turns into. O(#VMs). */
+static void turbo_period(struct sched *s, uint64_t now_ns)
+{
+	struct period_totals t = start_period(s, SCHED_TURBO, now_ns);
+
+	for (uint32_t i = 0; i < s->nr_vms; i++) {
+		const struct sched_vm *vm = &s->vms[i];
+
+		t.all += vm->part[SCHED_TURBO].period_ns >> t.shift;
+		if (vm_turbo_active(vm))
+			t.weight += vm->weight;
+	}
+	for (uint32_t i = 0; i < s->nr_vms; i++) {
+		struct sched_vm *vm = &s->vms[i];
+		struct sched_vm_part *tp = &vm->part[SCHED_TURBO];
+		uint64_t fs_t = 0;
+
+		if (vm_turbo_active(vm) && t.weight)
+			fs_t = mul_div(t.all, vm->weight, t.weight);
+		tp->alloc_ns = fs_t << t.shift;
+		tp->grant_ns = (int64_t)mul_div(fs_t, s->p.turbo_slice_ns, t.window);
+		tp->period_ns = 0;
+	}
+	s->pool[SCHED_TURBO].periods++;
 }
 
 /* vTurbo Algorithm 2, "vTurbo accounting triggered every 0.1ms": every turbo vCPU gets its
  * per-tick credit, once per tick that has passed. O(#VMs). */
 static void turbo_accounting(struct sched *s, uint64_t now_ns)
 {
-	uint64_t ticks = (now_ns - s->turbo_tick_last) / s->p.turbo_slice_ns;
-	uint64_t max_ticks = s->p.regular_slice_ns / s->p.turbo_slice_ns + 1;
+	struct sched_pool *pool = &s->pool[SCHED_TURBO];
+	uint64_t ticks = (now_ns - pool->tick_last) / s->p.turbo_slice_ns;
 
-	s->turbo_tick_last += ticks * s->p.turbo_slice_ns;
-	if (ticks > max_ticks)
-		ticks = max_ticks; /* the credit clips at one regular slice anyway */
+	pool->tick_last += ticks * s->p.turbo_slice_ns;
 	for (uint32_t i = 0; i < s->nr_vms; i++) {
 		const struct sched_vm *vm = &s->vms[i];
+		int64_t grant = vm->part[SCHED_TURBO].grant_ns;
+		/* Every tick that passed counts, however long the turbo cores went without a call
+		 * (the vCPU that ran meanwhile was charged all of it); beyond 2P / grant ticks the
+		 * credit is at the top of its range whatever it was, which also bounds the product.
+		 */
+		uint64_t useful = 2 * s->p.regular_slice_ns / (uint64_t)(grant > 0 ? grant : 1) + 1;
 		struct sched_vcpu *v;
 
-		if (vm->turbo_vcpu < 0 || vm->turbo_grant_ns == 0)
+		if (vm->turbo_vcpu < 0 || grant == 0)
 			continue;
 		v = &s->vcpus[vm->turbo_vcpu];
-		v->credit = clip_credit(s, v->credit + (int64_t)ticks * vm->turbo_grant_ns);
+		v->credit = clip_credit(s, v->credit + (int64_t)(ticks < useful ? ticks : useful) *
+							       grant);
 		runq_reprioritize(s, vm->turbo_vcpu);
 	}
-	s->turbo_ticks++;
+	pool->ticks++;
 }
 
-void sched_account_due(struct sched *s, uint64_t now_ns)
+void sched_account_due(struct sched *s, enum sched_class cls, uint64_t now_ns)
 {
-	if (now_ns >= s->acct_last && now_ns - s->acct_last >= s->p.regular_slice_ns)
-		regular_accounting(s, now_ns);
-	if (now_ns >= s->turbo_tick_last && now_ns - s->turbo_tick_last >= s->p.turbo_slice_ns)
+	struct sched_pool *pool = &s->pool[cls];
+
+	if (now_ns >= pool->period_last && now_ns - pool->period_last >= s->p.regular_slice_ns) {
+		if (cls == SCHED_REGULAR)
+			regular_accounting(s, now_ns);
+		else
+			turbo_period(s, now_ns);
+	}
+	if (cls == SCHED_TURBO && now_ns >= pool->tick_last &&
+	    now_ns - pool->tick_last >= s->p.turbo_slice_ns)
 		turbo_accounting(s, now_ns);
+}
+
+void sched_account_class(struct sched *s, enum sched_class cls, uint64_t now_ns)
+{
+	if (cls != SCHED_REGULAR && cls != SCHED_TURBO)
+		return;
+	charge_running(s, cls, now_ns);
+	sched_account_due(s, cls, now_ns);
+}
+
+void sched_charge_class(struct sched *s, enum sched_class cls, uint64_t now_ns)
+{
+	if (cls == SCHED_REGULAR || cls == SCHED_TURBO)
+		charge_running(s, cls, now_ns);
 }
 
 void sched_account(struct sched *s, uint64_t now_ns)
 {
-	charge_running(s, now_ns);
-	sched_account_due(s, now_ns);
+	/* The turbo class first, so that a regular accounting due now counts its running vCPUs'
+	 * time to now, as one lock around both would. */
+	sched_account_class(s, SCHED_TURBO, now_ns);
+	sched_account_class(s, SCHED_REGULAR, now_ns);
 }

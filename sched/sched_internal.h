@@ -67,6 +67,20 @@ static inline int coreset_next(const struct sched_coreset *set, unsigned from)
 	return NO_CORE;
 }
 
+/* --- data the other class reads ------------------------------------------------------------
+ * A turbo call stores a VM's turbo nr_runnable and consumed_ns with these, and the regular
+ * accounting loads them with them (sched.h, "concurrency"): relaxed atomics, plain moves on
+ * x86_64, but no data race for the compiler to exploit. Both classes use them for these two
+ * fields, so that the code does not depend on the class. */
+#define SHARED_LOAD(field)	 __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define SHARED_STORE(field, val) __atomic_store_n(&(field), (val), __ATOMIC_RELAXED)
+
+/* A core's deadline is read without a lock (sched_core_deadline). */
+static inline void set_deadline(struct sched_core *c, uint64_t ns)
+{
+	__atomic_store_n(&c->deadline, ns, __ATOMIC_RELAXED);
+}
+
 /* --- run queue: per class, one FIFO list per priority, linked through the vCPUs --------------
  * Every operation is O(1): a decision pops the head of the best non-empty list, a requeue
  * appends to a tail, a priority change unlinks and appends. */
@@ -79,7 +93,7 @@ static inline enum sched_prio credit_prio(const struct sched_vcpu *v)
 static inline void runq_append(struct sched *s, int id, enum sched_prio prio)
 {
 	struct sched_vcpu *v = &s->vcpus[id];
-	struct sched_runq *rq = &s->rq[v->cls];
+	struct sched_pool *rq = &s->pool[v->cls];
 
 	v->prio = (uint8_t)prio;
 	v->state = VCPU_QUEUED;
@@ -96,7 +110,7 @@ static inline void runq_append(struct sched *s, int id, enum sched_prio prio)
 static inline void runq_remove(struct sched *s, int id)
 {
 	struct sched_vcpu *v = &s->vcpus[id];
-	struct sched_runq *rq = &s->rq[v->cls];
+	struct sched_pool *rq = &s->pool[v->cls];
 
 	if (v->prev == NO_VCPU)
 		rq->head[v->prio] = v->next;
@@ -125,6 +139,10 @@ static inline void runq_reprioritize(struct sched *s, int id)
 
 /* sched_acct.c */
 void sched_charge(struct sched *s, int id, uint64_t now_ns);
-void sched_account_due(struct sched *s, uint64_t now_ns);
+/* The accounting of class `cls` that is due at now_ns: regular, the regular period; turbo, the
+ * turbo period and the turbo ticks. Touches that class's data only. */
+void sched_account_due(struct sched *s, enum sched_class cls, uint64_t now_ns);
+/* A VM's runnable vCPUs of one class change by delta (+1 or -1). */
+void sched_runnable_add(struct sched *s, const struct sched_vcpu *v, int delta);
 
 #endif

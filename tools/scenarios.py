@@ -32,6 +32,23 @@ def latency_manifest(mode, vms=4, irqs=200, period_us=2000, busy_turbo=False, sl
     }
 
 
+def lock_manifest(regular=12, turbo=4, vms=16, vcpus=3, ms=2000, stats_interval_ms=500):
+    """The scheduler-lock scenario (issue 12): `regular` regular cores (CPUs 0..), then `turbo`
+    turbo cores, and `vms` VMs of `vcpus` regular vCPUs and one turbo vCPU each, every vCPU
+    spinning for `ms` ms of TSC time: vms * (vcpus + 1) busy vCPUs (16 x 4 = 64 by default), so
+    that every regular core re-picks every 30 ms and every turbo core every 0.1 ms."""
+    return {
+        "cores": {"regular": list(range(regular)),
+                  "turbo": list(range(regular, regular + turbo))},
+        "scheduler": {"regular_slice_us": 30000, "turbo_slice_us": 100,
+                      "turbo_preempt": True, "turbo_preempt_min_us": 20},
+        "poweroff": "when_vms_done", "stats_interval_ms": stats_interval_ms,
+        "vms": [{"name": f"spin{i}", "memory_mib": 8, "vcpus": vcpus, "turbo_vcpu": True,
+                 "image": "guest-shim", "cmdline": f"workload=spin ms={ms}"}
+                for i in range(vms)],
+    }
+
+
 def write(manifest, path):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:

@@ -117,3 +117,18 @@ def test_core_stats_show_both_classes_at_work(runs):
         cores[r["cpu"]] = r
     assert cores[0]["role"] == "regular" and cores[1]["role"] == "turbo"
     assert cores[0]["busy_us"] > 0 and cores[1]["picks"] >= IRQS
+
+
+def test_turbo_core_decides_under_its_own_lock(runs):
+    """Issue 12: one scheduler lock per class (docs/scheduler.md, "Locking"). The turbo core
+    (CPU 1) takes the turbo lock for each of its picks, and the regular lock only to wake a
+    regular vCPU (the guests' IPIs as they finish); the regular core takes the turbo lock only to
+    wake the turbo vCPU (test-irq) and to read statistics. `@lock_stats` counts both."""
+    run = runs["busy-preempt"]
+    final = {(r["lock"], r["by"]): r for r in run.of_type("lock_stats") if r["final"]}
+    assert {lock for lock, _ in final} == {"sched.regular", "sched.turbo"}, final
+    turbo_picks = [r["picks"] for r in run.of_type("core_stats") if r["cpu"] == 1][-1]
+    own = final[("sched.turbo", "turbo")]["acquisitions"]
+    other = final.get(("sched.regular", "turbo"), {"acquisitions": 0})["acquisitions"]
+    assert own >= turbo_picks >= IRQS, (own, turbo_picks)
+    assert other <= own // 1000, (other, own)

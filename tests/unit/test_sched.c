@@ -1,11 +1,15 @@
 /* The two-class credit scheduler (sched/): vTurbo's Table 1, weights, starvation, pinning,
- * blocking, turbo preemption and work conservation, on a simulated clock (sched_sim.h). */
+ * blocking, turbo preemption and work conservation, on a simulated clock (sched_sim.h); and the
+ * split of its data by class that lets the kernel lock the classes apart (sched.h,
+ * "concurrency"), byte for byte and with threads. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "sched/sched.h"
@@ -85,7 +89,7 @@ static void run_table1_row(const struct table1_row *row)
 
 			assert_int_equal(sched_vm_stats(&m->s, vm, &st), 0);
 			for (int cls = 0; cls < 2; cls++)
-				alloc[vm][cls] += pct(st.alloc_ns[cls], st.window_ns) / steps;
+				alloc[vm][cls] += pct(st.alloc_ns[cls], st.window_ns[cls]) / steps;
 		}
 	}
 	for (int vm = 0; vm < 2; vm++) {
@@ -812,6 +816,349 @@ static void test_idle_core(void **state)
 	free(m);
 }
 
+/* --- the classes' data are disjoint (sched.h, "concurrency") ------------------------------- */
+
+/* Everything of one class that a call of the other class must leave alone. */
+struct class_image {
+	struct sched_pool pool;
+	struct sched_core cores[SCHED_MAX_CPUS];
+	struct sched_vcpu vcpus[SIM_MAX_VCPUS];
+	struct sched_vm_part parts[SIM_MAX_VMS];
+	/* the regular accounting's own fields of each VM */
+	uint64_t fair_share[SIM_MAX_VMS], turbo_seen[SIM_MAX_VMS], turbo_period[SIM_MAX_VMS];
+	bool turbo_was_runnable[SIM_MAX_VMS];
+};
+
+static void take_image(const struct sim *m, enum sched_class cls, struct class_image *img)
+{
+	memset(img, 0, sizeof(*img));
+	img->pool = m->s.pool[cls];
+	for (int c = 0; c < SCHED_MAX_CPUS; c++)
+		if (m->s.cores[c].present && m->s.cores[c].cls == cls)
+			img->cores[c] = m->s.cores[c];
+	for (int i = 0; i < m->nv; i++)
+		if (m->svcpus[i].cls == cls)
+			img->vcpus[i] = m->svcpus[i];
+	for (uint32_t i = 0; i < m->s.nr_vms; i++) {
+		img->parts[i] = m->vms[i].part[cls];
+		if (cls == REG) {
+			img->fair_share[i] = m->vms[i].fair_share_ns;
+			img->turbo_seen[i] = m->vms[i].turbo_seen_ns;
+			img->turbo_period[i] = m->vms[i].turbo_period_ns;
+			img->turbo_was_runnable[i] = m->vms[i].turbo_was_runnable;
+		}
+	}
+}
+
+/* A warm machine: 2 regular and 2 turbo cores, 6 VMs of two regular vCPUs and a turbo vCPU,
+ * CPU-bound and interrupt-driven ones, run for 500 ms. */
+static struct sim *warm_machine(void)
+{
+	struct sched_params p = default_params();
+	struct sim *m = sim_new(&p);
+
+	sim_add_core(m, 0, REG);
+	sim_add_core(m, 1, TURB);
+	sim_add_core(m, 2, REG);
+	sim_add_core(m, 3, TURB);
+	for (int i = 0; i < 6; i++) {
+		int vm = sim_add_vm(m, 100 + 50 * (unsigned)i);
+
+		sim_add_vcpu(m, vm, REG, SIM_CPU, 0, 0, 0);
+		sim_add_vcpu(m, vm, REG, SIM_PERIODIC, 7 * SIM_MS, 2 * SIM_MS,
+			     (uint64_t)i * SIM_MS);
+		if (i % 2)
+			sim_add_vcpu(m, vm, TURB, SIM_CPU, 0, 0, 0);
+		else
+			sim_add_vcpu(m, vm, TURB, SIM_PERIODIC, 500 * SIM_US, 40 * SIM_US,
+				     (uint64_t)i * 37 * SIM_US);
+	}
+	sim_run_until(m, 500 * SIM_MS);
+	return m;
+}
+
+/* Calls of class `cls` only, for 1 s of simulated time from `m->now`: its cores re-pick at their
+ * deadlines, its vCPUs block and wake (some wakes while running or queued), and its accounting
+ * runs; the simulator's own bookkeeping is not used. */
+static void drive_one_class(struct sim *m, enum sched_class cls)
+{
+	uint64_t step = cls == TURB ? 10 * SIM_US : 500 * SIM_US, end = m->now + 1000 * SIM_MS;
+	unsigned k = 0;
+
+	for (uint64_t now = m->now; now < end; now += step, k++) {
+		for (unsigned c = 0; c < SCHED_MAX_CPUS; c++)
+			if (m->s.cores[c].present && m->s.cores[c].cls == cls &&
+			    sched_core_deadline(&m->s, c) <= now)
+				sched_pick_next(&m->s, c, now);
+		for (int i = 0; i < m->nv; i++) {
+			if (m->svcpus[i].cls != cls || (k + (unsigned)i) % 7)
+				continue;
+			if ((k / 7 + (unsigned)i) % 3 == 0)
+				sched_block(&m->s, i, now);
+			else
+				sched_wake(&m->s, i, now);
+		}
+		if (k % 50 == 0)
+			sched_account_class(&m->s, cls, now);
+	}
+}
+
+static void check_class_untouched(enum sched_class driven)
+{
+	enum sched_class other = driven == REG ? TURB : REG;
+	struct class_image *before = calloc(1, sizeof(*before)), *after = calloc(1, sizeof(*after));
+	struct sim *m = warm_machine();
+	struct sched_class_stats st0, st1;
+
+	assert_non_null(before);
+	assert_non_null(after);
+	take_image(m, other, before);
+	assert_int_equal(sched_class_stats(&m->s, driven, &st0), 0);
+	drive_one_class(m, driven);
+	assert_int_equal(sched_class_stats(&m->s, driven, &st1), 0);
+	take_image(m, other, after);
+	/* The driven class did work, including its accounting ... */
+	assert_true(st1.picks > st0.picks + 100);
+	assert_true(st1.accountings > st0.accountings);
+	/* ... and left every byte of the other class's data as it was. */
+	assert_memory_equal(&before->pool, &after->pool, sizeof(before->pool));
+	assert_memory_equal(before->cores, after->cores, sizeof(before->cores));
+	assert_memory_equal(before->vcpus, after->vcpus, sizeof(before->vcpus));
+	assert_memory_equal(before->parts, after->parts, sizeof(before->parts));
+	assert_memory_equal(before->fair_share, after->fair_share, sizeof(before->fair_share));
+	assert_memory_equal(before->turbo_seen, after->turbo_seen, sizeof(before->turbo_seen));
+	assert_memory_equal(before->turbo_period, after->turbo_period,
+			    sizeof(before->turbo_period));
+	assert_memory_equal(before->turbo_was_runnable, after->turbo_was_runnable,
+			    sizeof(before->turbo_was_runnable));
+	free(before);
+	free(after);
+	free(m);
+}
+
+static void test_regular_calls_leave_turbo_data_alone(void **state)
+{
+	(void)state;
+	check_class_untouched(REG);
+}
+
+static void test_turbo_calls_leave_regular_data_alone(void **state)
+{
+	(void)state;
+	check_class_untouched(TURB);
+}
+
+/* The turbo share comes from the turbo calls alone: with no regular call after set-up (the
+ * regular vCPUs never wake), the turbo vCPUs still get FS^T every period and credit every tick. */
+static void test_turbo_accounting_needs_no_regular_calls(void **state)
+{
+	struct sched_params p = default_params();
+	struct sched *s = direct_init(&p);
+	struct sched_class_stats reg, turbo;
+	struct sched_vm_stats st;
+	struct sched_vcpu_stats vs;
+	int vms[2], tv[2];
+	uint64_t now = 0;
+
+	(void)state;
+	assert_int_equal(sched_add_core(s, 0, REG), 0);
+	assert_int_equal(sched_add_core(s, 1, TURB), 0);
+	for (int i = 0; i < 2; i++) {
+		vms[i] = sched_add_vm(s, 256);
+		assert_true(sched_add_vcpu(s, vms[i], REG) >= 0); /* never woken */
+		tv[i] = sched_add_vcpu(s, vms[i], TURB);
+		sched_wake(s, tv[i], 0);
+	}
+	for (; now <= 1000 * SIM_MS; now += p.turbo_slice_ns)
+		sched_pick_next(s, 1, now);
+	assert_int_equal(sched_class_stats(s, SCHED_REGULAR, &reg), 0);
+	assert_int_equal(sched_class_stats(s, SCHED_TURBO, &turbo), 0);
+	assert_int_equal(reg.accountings, 0);
+	assert_true(turbo.accountings >= 9999); /* a tick per turbo slice */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(sched_vm_stats(s, vms[i], &st), 0);
+		assert_true(st.window_ns[SCHED_REGULAR] == 0);
+		assert_true(st.window_ns[SCHED_TURBO] == p.regular_slice_ns);
+		assert_near(pct(st.alloc_ns[SCHED_TURBO], st.window_ns[SCHED_TURBO]), 50, 0.5,
+			    "FS^T");
+		assert_int_equal(sched_vcpu_stats(s, tv[i], &vs), 0);
+		/* Without grants the credit would sink to the clip (-P) after 0.6 s; with them it
+		 * stays where the first period, before any grant, left it (about -P/2). */
+		assert_true(vs.credit_ns > -(int64_t)p.regular_slice_ns * 3 / 4);
+	}
+}
+
+/* Turbo credit follows the time that passed, not the number of calls: a turbo core that calls
+ * only every 60 ms (an emulator descheduling it, a core stuck in a long exit) charges the vCPU
+ * that ran all 60 ms, and the ticks of those 60 ms must all count too. Two equal turbo VMs taking
+ * turns then earn what they burn: after each gap the one that ran is back at 0 and the other at
+ * +30 ms. (Counting at most one period of ticks per call, as the turbo ticks once did, gave them
+ * half: they settled at 0 and -15 ms, and an interrupt-driven vCPU could not preempt.) */
+static void test_turbo_credit_across_long_gaps(void **state)
+{
+	struct sched_params p = default_params();
+	struct sched *s = direct_init(&p);
+	const uint64_t gap = 2 * p.regular_slice_ns;
+	int64_t sum = 0;
+	int tv[2];
+
+	(void)state;
+	assert_int_equal(sched_add_core(s, 0, TURB), 0);
+	for (int i = 0; i < 2; i++) {
+		tv[i] = sched_add_vcpu(s, sched_add_vm(s, 256), TURB);
+		sched_wake(s, tv[i], 0);
+	}
+	for (uint64_t now = 0; now <= 3000 * SIM_MS; now += gap)
+		sched_pick_next(s, 0, now);
+	for (int i = 0; i < 2; i++) {
+		struct sched_vcpu_stats st;
+
+		assert_int_equal(sched_vcpu_stats(s, tv[i], &st), 0);
+		print_message("  turbo vCPU %d: credit %.1f ms after 60 ms gaps\n", i,
+			      (double)st.credit_ns / 1e6);
+		sum += st.credit_ns;
+	}
+	assert_true(sum > -(int64_t)p.regular_slice_ns / 4);
+}
+
+/* The kernel's arrangement, with threads: two regular and two turbo "cores", each a thread that
+ * re-picks, blocks and wakes under its class's lock (a wake of the other class's vCPU under that
+ * class's lock), all at once. Afterwards every structure must still agree with itself: which
+ * vCPU runs where, the run-queue and runnable counts, and the time charged. */
+#define THREAD_ITERS 200000
+
+struct class_locks {
+	struct sim *m;
+	pthread_mutex_t lock[SCHED_NR_CLASSES];
+	uint64_t clock; /* the shared simulated clock (ns), advanced atomically */
+};
+
+struct core_thread {
+	struct class_locks *cl;
+	unsigned core;
+	enum sched_class cls;
+	uint64_t rng;
+};
+
+static unsigned thread_rng(struct core_thread *t, unsigned n)
+{
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 7;
+	t->rng ^= t->rng << 17;
+	return (unsigned)(t->rng % n);
+}
+
+static void *core_thread_main(void *arg)
+{
+	struct core_thread *t = arg;
+	struct class_locks *cl = t->cl;
+	struct sched *s = &cl->m->s;
+	int nv = cl->m->nv;
+
+	for (int i = 0; i < THREAD_ITERS; i++) {
+		/* mostly its own class, sometimes the other's vCPUs (a cross-class wake) */
+		int v = (int)thread_rng(t, (unsigned)nv);
+		enum sched_class vcls = (enum sched_class)sched_vcpu_class(s, v);
+		uint64_t now;
+
+		pthread_mutex_lock(&cl->lock[t->cls]);
+		now = __atomic_add_fetch(&cl->clock, t->cls == TURB ? 3 * SIM_US : 50 * SIM_US,
+					 __ATOMIC_RELAXED);
+		sched_pick_next(s, t->core, now);
+		if (vcls == t->cls && thread_rng(t, 4) == 0)
+			sched_block(s, v, now);
+		pthread_mutex_unlock(&cl->lock[t->cls]);
+
+		pthread_mutex_lock(&cl->lock[vcls]);
+		now = __atomic_load_n(&cl->clock, __ATOMIC_RELAXED);
+		(void)sched_wake(s, v, now);
+		(void)sched_core_deadline(s, t->core); /* no lock needed; taken here anyway */
+		pthread_mutex_unlock(&cl->lock[vcls]);
+	}
+	return NULL;
+}
+
+static void test_classes_run_concurrently(void **state)
+{
+	struct sched_params p = default_params();
+	struct class_locks cl = {.m = sim_new(&p)};
+	struct core_thread th[4] = {
+		{&cl, 0, REG, 0x1234567ull},
+		{&cl, 1, REG, 0x89abcdefull},
+		{&cl, 2, TURB, 0x13579bdfull},
+		{&cl, 3, TURB, 0x2468ace0ull},
+	};
+	pthread_t tid[4];
+	struct sim *m = cl.m;
+	uint64_t vm_sum[SIM_MAX_VMS][SCHED_NR_CLASSES] = {{0}}, class_sum[2] = {0}, busy[2] = {0};
+	unsigned queued[2] = {0}, runnable[SIM_MAX_VMS][2] = {{0}};
+
+	(void)state;
+	for (unsigned c = 0; c < 4; c++)
+		sim_add_core(m, c, th[c].cls);
+	for (int i = 0; i < 8; i++) {
+		int vm = sim_add_vm(m, 256);
+
+		for (int k = 0; k < 3; k++)
+			sim_add_vcpu(m, vm, REG, SIM_CPU, 0, 0, 0);
+		sim_add_vcpu(m, vm, TURB, SIM_CPU, 0, 0, 0);
+	}
+	for (int c = 0; c < SCHED_NR_CLASSES; c++)
+		pthread_mutex_init(&cl.lock[c], NULL);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&tid[i], NULL, core_thread_main, &th[i]), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(tid[i], NULL);
+
+	/* One thread again: everything charged up to the same time. */
+	sched_account(&m->s, cl.clock);
+	for (int i = 0; i < m->nv; i++) {
+		const struct sched_vcpu *v = &m->svcpus[i];
+		struct sched_vcpu_stats st;
+
+		assert_int_equal(sched_vcpu_stats(&m->s, i, &st), 0);
+		if (st.running) {
+			assert_true(v->core >= 0);
+			assert_int_equal(m->s.cores[v->core].cur, i);
+			assert_int_equal(m->s.cores[v->core].cls, v->cls);
+		}
+		if (st.runnable && !st.running)
+			queued[v->cls]++;
+		if (st.runnable)
+			runnable[v->vm][v->cls]++;
+		vm_sum[v->vm][v->cls] += st.consumed_ns;
+		class_sum[v->cls] += st.consumed_ns;
+	}
+	for (unsigned c = 0; c < 4; c++) {
+		struct sched_core_stats cs;
+
+		assert_int_equal(sched_core_stats(&m->s, c, &cs), 0);
+		busy[th[c].cls] += cs.busy_ns;
+		if (cs.vcpu >= 0)
+			assert_int_equal(m->svcpus[cs.vcpu].core, (int)c);
+	}
+	for (int cls = 0; cls < SCHED_NR_CLASSES; cls++) {
+		assert_int_equal(sched_queued(&m->s, (enum sched_class)cls), queued[cls]);
+		assert_true(busy[cls] == class_sum[cls]);
+		assert_true(class_sum[cls] > 0);
+	}
+	for (uint32_t vm = 0; vm < m->s.nr_vms; vm++) {
+		struct sched_vm_stats st;
+
+		assert_int_equal(sched_vm_stats(&m->s, (int)vm, &st), 0);
+		for (int cls = 0; cls < SCHED_NR_CLASSES; cls++) {
+			assert_true(st.consumed_ns[cls] == vm_sum[vm][cls]);
+			assert_int_equal(m->vms[vm].part[cls].nr_runnable, runnable[vm][cls]);
+		}
+	}
+	print_message("  4 threads x %d rounds: %.1f ms regular and %.1f ms turbo charged, "
+		      "consistent\n",
+		      THREAD_ITERS, (double)class_sum[REG] / 1e6, (double)class_sum[TURB] / 1e6);
+	for (int c = 0; c < SCHED_NR_CLASSES; c++)
+		pthread_mutex_destroy(&cl.lock[c]);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -834,6 +1181,11 @@ int main(void)
 		cmocka_unit_test(test_turbo_preempt_latency),
 		cmocka_unit_test(test_work_conserving),
 		cmocka_unit_test(test_limits_256_vms_64_vcpus),
+		cmocka_unit_test(test_regular_calls_leave_turbo_data_alone),
+		cmocka_unit_test(test_turbo_calls_leave_regular_data_alone),
+		cmocka_unit_test(test_turbo_accounting_needs_no_regular_calls),
+		cmocka_unit_test(test_turbo_credit_across_long_gaps),
+		cmocka_unit_test(test_classes_run_concurrently),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
