@@ -8,12 +8,17 @@
  *              `devs=D` drives D devices at once (the `dev=`-th and the
  *              ones after it), each with its own `n=` requests and its own
  *              queue depth from a list (`qd=1,4,8`: the i-th device takes
- *              the i-th, the last one when the list is shorter)
+ *              the i-th, the last one when the list is shorter);
+ *              `irq_wait=1` looks at the used rings again only after an
+ *              interrupt, as an interrupt-driven driver does (spinning
+ *              with interrupts on in between, so exitless delivery holds)
  *   blk-irq    `n=` reads one at a time, the vCPU spinning with interrupts
- *              on until each one's interrupt (exitless delivery)
+ *              on until each one's interrupt (exitless delivery): IOPS and
+ *              latency as blk-bench
  * blk and blk-bench keep exactly qd requests in flight on each device: vCPU 0 polls the
  * used rings in turn and refills a slot as soon as its request is reaped,
- * without waiting for an interrupt (the irq vCPU counts those).
+ * without waiting for an interrupt (the irq vCPU counts those), unless
+ * blk-bench's `irq_wait=1` has it wait for one whenever a look found nothing.
  * A request is a header (device-readable), the data (split in two
  * descriptors when it spans two sectors or more, unless SEG_MAX says no),
  * and the status byte (device-writable), §5.2.6. The phase between
@@ -219,11 +224,21 @@ static bool pump_turn(struct blk_ctx *b, struct blk_job *j, bool *more, bool *pr
 	return *more || b->nfree < b->qd;
 }
 
+/* With `irq_wait`: after a look that found nothing, until an interrupt has
+ * come since `seen` (read before that look, so a completion the look missed
+ * has its interrupt still to come) or `deadline`. Interrupts stay on. */
+static void wait_irq_since(uint64_t seen, uint64_t deadline)
+{
+	while (vio_irq_total() == seen && vio_rdtsc() <= deadline)
+		vio_pause();
+}
+
 /* Keeps qd requests in flight on each of the `n` devices (job j[i] for
  * device b[i]): their used rings are polled in turn, and a slot is refilled
- * on the turn its request is reaped. No completion for VIO_TIMEOUT_MS while
- * requests are in flight ends the VM. */
-static void blk_pump(struct blk_ctx *const *b, struct blk_job *j, unsigned n)
+ * on the turn its request is reaped; with `irq_wait` a turn that found
+ * nothing waits for an interrupt before the next one. No completion for
+ * VIO_TIMEOUT_MS while requests are in flight ends the VM. */
+static void blk_pump(struct blk_ctx *const *b, struct blk_job *j, unsigned n, bool irq_wait)
 {
 	uint64_t deadline = vio_rdtsc() + vio_ms_to_tsc(VIO_TIMEOUT_MS);
 	bool more[BLK_DEVS_MAX];
@@ -233,6 +248,7 @@ static void blk_pump(struct blk_ctx *const *b, struct blk_job *j, unsigned n)
 		more[i] = true;
 	while (busy) {
 		bool late = vio_rdtsc() > deadline, progress = false; /* late: before the look */
+		uint64_t seen = vio_irq_total();
 
 		busy = 0;
 		for (unsigned i = 0; i < n; i++)
@@ -241,6 +257,8 @@ static void blk_pump(struct blk_ctx *const *b, struct blk_job *j, unsigned n)
 			deadline = vio_rdtsc() + vio_ms_to_tsc(VIO_TIMEOUT_MS);
 		else if (late && busy)
 			vio_fatal("virtio: timed out waiting for queue", 0, VIO_EXIT_FAIL);
+		else if (irq_wait && busy)
+			wait_irq_since(seen, deadline);
 		else
 			vio_pause();
 	}
@@ -297,7 +315,7 @@ static void blk_pass(struct blk_ctx *b, uint32_t type)
 {
 	struct blk_job j = {.next = next_sequential, .done = done_sequential, .type = type};
 
-	blk_pump(&b, &j, 1);
+	blk_pump(&b, &j, 1, false);
 }
 
 /* §5.2.6.2: FLUSH has no data; counted with the requests of the phase. */
@@ -500,7 +518,7 @@ void shim_run_blk_bench(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	ms = shim_arg_uint(cmdline, "ms", BLK_BENCH_MS);
 	for (unsigned i = 0; i < n; i++)
 		j[i].deadline = start + vio_ms_to_tsc(ms);
-	blk_pump(b, j, n);
+	blk_pump(b, j, n, shim_arg_uint(cmdline, "irq_wait", 0) != 0);
 	start = vio_rdtsc() - start;
 	shim_report(HR_MARK, 1);
 	vio_irqs_on(false);
@@ -549,6 +567,7 @@ void shim_run_blk_irq(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	uint64_t n = shim_arg_uint(cmdline, "n", 1000);
 	struct vio_samples lat = {samples, BLK_SAMPLES, 0, 0};
 	struct blk_ctx *b;
+	uint64_t start;
 
 	if (vcpu != 0) {
 		if (vio_is_irq_vcpu(vcpu))
@@ -562,6 +581,7 @@ void shim_run_blk_irq(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	j.limit = n;
 	vio_irqs_on(true);
 	shim_report(HR_MARK, 0);
+	start = vio_rdtsc();
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t seen = vio_irq_total(), cookie;
 		uint32_t len;
@@ -579,10 +599,10 @@ void shim_run_blk_irq(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 				  VIO_EXIT_FAIL);
 		reap(b, &j, cookie, len);
 	}
+	start = vio_rdtsc() - start;
 	shim_report(HR_MARK, 1);
 	vio_irqs_on(false);
-	shim_report(HR_BLK_REQUESTS, b->requests);
-	shim_report(HR_BLK_ERRORS, b->errors);
+	bench_report(&b, 1, &lat, start);
 	shim_report(HR_BLK_IRQS, vio_irq_total());
 	vio_workload_done();
 }

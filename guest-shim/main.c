@@ -29,9 +29,10 @@
  *   blk qd=Q req_kib=K
  *                   virtio-blk: a pattern over the whole disk, FLUSH, read
  *                   back and verified, GET_ID (blk_workloads.c)
- *   blk-bench qd=Q req_kib=K write_pct=P ms=M|n=N [devs=D]
+ *   blk-bench qd=Q req_kib=K write_pct=P ms=M|n=N [devs=D] [irq_wait=1]
  *                   virtio-blk random I/O: IOPS, p50/p99 latency; D devices
- *                   at once, qd=Q1,Q2,.. one queue depth each
+ *                   at once, qd=Q1,Q2,.. one queue depth each; irq_wait=1
+ *                   reaps only after an interrupt (an interrupt-driven driver)
  *   blk-irq n=N [reload_idt_at=K] [rewrite_idt_at=K] [apic=xapic]
  *                   N reads one at a time, each awaited by its interrupt
  *                   while spinning (exitless delivery); LIDT of a copy of

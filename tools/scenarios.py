@@ -62,22 +62,35 @@ IO_MODES = ("exit", "sidecore")
 
 
 def io_manifest(mode, vms=1, qd=4, n=2000, ms=None, req_kib=4, write_pct=30, poll_idle_us=None,
-                memory_mib=16, disk_mib=8):
+                memory_mib=16, disk_mib=8, interrupts=None, coalescing=None, event_idx=None,
+                irq_wait=False, workload="blk-bench"):
     """`vms` VMs on regular core 0, each running guest-shim's `blk-bench` (random 4 KiB reads and
     writes, `qd` in flight, `n` requests or for `ms` milliseconds) against a virtio-blk ramdisk
     of its own. CPU 1 is the I/O core that serves every VM's queue in "sidecore" mode; in "exit"
     mode it idles and each notify write is served in the exit handler. `poll_idle_us` None keeps
-    the hypervisor's default (a queue quiet that long goes back to notifications)."""
+    the hypervisor's default (a queue quiet that long goes back to notifications); so do
+    `interrupts` ("exitless" | "inject") and `coalescing` ("vic" | "off") for io.interrupts and
+    io.coalescing. `event_idx` 0 has the driver go without VIRTIO_F_EVENT_IDX (an interrupt for
+    every completion it does not suppress). With `irq_wait` the guest looks at its used ring
+    again only after an interrupt (an interrupt-driven driver) instead of polling it.
+    `workload` "blk-irq" reads one block at a time and waits for each one's interrupt (`qd`
+    and `write_pct` do not apply)."""
     io = {"mode": mode}
-    if poll_idle_us is not None:
-        io["poll_idle_us"] = poll_idle_us
+    for key, value in (("poll_idle_us", poll_idle_us), ("interrupts", interrupts),
+                       ("coalescing", coalescing)):
+        if value is not None:
+            io[key] = value
     amount = f"ms={ms}" if ms else f"n={n}"
+    args = f"qd={qd} req_kib={req_kib} write_pct={write_pct} " if workload == "blk-bench" else ""
+    if event_idx is not None:
+        args += f"event_idx={event_idx} "
+    if irq_wait and workload == "blk-bench":
+        args += "irq_wait=1 "
     return {
         "cores": {"regular": [0], "io": [1]},
         "poweroff": "when_vms_done", "stats_interval_ms": 0, "io": io,
         "vms": [{"name": f"blk{i}", "memory_mib": memory_mib, "image": "guest-shim",
-                 "cmdline": f"workload=blk-bench {amount} qd={qd} req_kib={req_kib} "
-                            f"write_pct={write_pct} seed={7 + i}",
+                 "cmdline": f"workload={workload} {amount} {args}seed={7 + i}",
                  "devices": [{"type": "virtio-blk", "size_mib": disk_mib}]}
                 for i in range(vms)],
     }
