@@ -276,13 +276,41 @@ static void print_counts(const char *lock_name, const char *by, const struct cou
 	       (unsigned long long)c->hold_max, last ? "" : ",");
 }
 
+static const char *const by_names[NR_BY] = {"regular", "turbo"};
+static const char *const class_locks[SCHED_NR_CLASSES] = {"sched.regular", "sched.turbo"};
+
+/* The turbo and regular cores' pick rates and how late the turbo picks were. */
+static void print_pick_rates(uint64_t turbo_picks, uint64_t regular_picks, double seconds,
+			     const uint64_t *late_hist, uint64_t late_max)
+{
+	printf("      \"turbo_picks_per_core_s\": %.0f, \"regular_picks_per_core_s\": %.1f, "
+	       "\"turbo_pick_late_p50_ns\": %llu, \"turbo_pick_late_p99_ns\": %llu, "
+	       "\"turbo_pick_late_max_ns\": %llu,\n",
+	       (double)turbo_picks / NR_TURBO / seconds,
+	       (double)regular_picks / NR_REGULAR / seconds,
+	       (unsigned long long)percentile(late_hist, 0.5),
+	       (unsigned long long)percentile(late_hist, 0.99), (unsigned long long)late_max);
+}
+
+/* One JSON row per lock and kind of taker that took it at all. */
+static void print_lock_rows(const struct counts *const by[SCHED_NR_CLASSES], bool one)
+{
+	int rows = 0, row = 0;
+
+	for (int l = 0; l < (one ? 1 : SCHED_NR_CLASSES); l++)
+		for (int b = 0; b < NR_BY; b++)
+			rows += by[l][b].acquisitions > 0;
+	for (int l = 0; l < (one ? 1 : SCHED_NR_CLASSES); l++)
+		for (int b = 0; b < NR_BY; b++)
+			if (by[l][b].acquisitions)
+				print_counts(one ? "sched" : class_locks[l], by_names[b], &by[l][b],
+					     ++row == rows);
+}
+
 static void run(int nvcpus, bool one, double seconds, bool last)
 {
-	static const char *const by_names[NR_BY] = {"regular", "turbo"};
-	static const char *const class_locks[SCHED_NR_CLASSES] = {"sched.regular", "sched.turbo"};
 	uint64_t turbo_picks = 0, regular_picks = 0, late_hist[HIST_BUCKETS] = {0}, late_max = 0;
 	double load[3] = {0};
-	int rows = 0, row = 0;
 
 	one_lock = one;
 	setup(nvcpus);
@@ -310,22 +338,9 @@ static void run(int nvcpus, bool one, double seconds, bool last)
 	printf("    {\"vcpus\": %d, \"vms\": %d, \"locking\": \"%s\", \"seconds\": %.1f, "
 	       "\"load_avg_1min\": %.2f,\n",
 	       nvcpus, nvcpus / 4, one ? "one lock" : "per class", seconds, load[0]);
-	printf("      \"turbo_picks_per_core_s\": %.0f, \"regular_picks_per_core_s\": %.1f, "
-	       "\"turbo_pick_late_p50_ns\": %llu, \"turbo_pick_late_p99_ns\": %llu, "
-	       "\"turbo_pick_late_max_ns\": %llu,\n",
-	       (double)turbo_picks / NR_TURBO / seconds,
-	       (double)regular_picks / NR_REGULAR / seconds,
-	       (unsigned long long)percentile(late_hist, 0.5),
-	       (unsigned long long)percentile(late_hist, 0.99), (unsigned long long)late_max);
+	print_pick_rates(turbo_picks, regular_picks, seconds, late_hist, late_max);
 	printf("      \"locks\": [\n");
-	for (int l = 0; l < (one ? 1 : SCHED_NR_CLASSES); l++)
-		for (int b = 0; b < NR_BY; b++)
-			rows += locks[l].by[b].acquisitions > 0;
-	for (int l = 0; l < (one ? 1 : SCHED_NR_CLASSES); l++)
-		for (int b = 0; b < NR_BY; b++)
-			if (locks[l].by[b].acquisitions)
-				print_counts(one ? "sched" : class_locks[l], by_names[b],
-					     &locks[l].by[b], ++row == rows);
+	print_lock_rows((const struct counts *[]){locks[0].by, locks[1].by}, one);
 	printf("      ]}%s\n", last ? "" : ",");
 }
 
@@ -458,13 +473,10 @@ static uint64_t model_stats(unsigned pos, uint64_t t)
 
 static void model(int nvcpus, bool one, double seconds, bool last)
 {
-	static const char *const by_names[NR_BY] = {"regular", "turbo"};
-	static const char *const class_locks[SCHED_NR_CLASSES] = {"sched.regular", "sched.turbo"};
 	uint64_t next[NR_CORES], end = (uint64_t)(seconds * 1e9), next_stats = STATS_NS;
 	uint64_t round = STATS_NS; /* when the stats core's current round began */
 	unsigned stats_pos = 0;
 	uint64_t late_hist[HIST_BUCKETS] = {0}, late_max = 0, turbo_picks = 0, regular_picks = 0;
-	int rows = 0, row = 0;
 
 	one_lock = one;
 	setup(nvcpus);
@@ -524,26 +536,13 @@ static void model(int nvcpus, bool one, double seconds, bool last)
 	       "\"sections_disturbed\": %llu,\n",
 	       nvcpus, nvcpus / 4, one ? "one lock" : "per class", seconds,
 	       (unsigned long long)disturbed);
-	printf("      \"turbo_picks_per_core_s\": %.0f, \"regular_picks_per_core_s\": %.1f, "
-	       "\"turbo_pick_late_p50_ns\": %llu, \"turbo_pick_late_p99_ns\": %llu, "
-	       "\"turbo_pick_late_max_ns\": %llu,\n",
-	       (double)turbo_picks / NR_TURBO / seconds,
-	       (double)regular_picks / NR_REGULAR / seconds,
-	       (unsigned long long)percentile(late_hist, 0.5),
-	       (unsigned long long)percentile(late_hist, 0.99), (unsigned long long)late_max);
+	print_pick_rates(turbo_picks, regular_picks, seconds, late_hist, late_max);
 	printf("      \"lock_busy_pct\": {");
 	for (int l = 0; l < (one ? 1 : SCHED_NR_CLASSES); l++)
 		printf("%s\"%s\": %.2f", l ? ", " : "", one ? "sched" : class_locks[l],
 		       100.0 * (double)mlocks[l].busy_ns / (double)end);
 	printf("},\n      \"locks\": [\n");
-	for (int l = 0; l < (one ? 1 : SCHED_NR_CLASSES); l++)
-		for (int b = 0; b < NR_BY; b++)
-			rows += mlocks[l].by[b].acquisitions > 0;
-	for (int l = 0; l < (one ? 1 : SCHED_NR_CLASSES); l++)
-		for (int b = 0; b < NR_BY; b++)
-			if (mlocks[l].by[b].acquisitions)
-				print_counts(one ? "sched" : class_locks[l], by_names[b],
-					     &mlocks[l].by[b], ++row == rows);
+	print_lock_rows((const struct counts *[]){mlocks[0].by, mlocks[1].by}, one);
 	printf("      ]}%s\n", last ? "" : ",");
 }
 
