@@ -19,11 +19,11 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
 KASFLAGS := $(filter-out -std=gnu11,$(KCFLAGS)) -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
 
-KSRCS := $(sort $(shell find arch kernel drivers lib $(wildcard sched vio) -name '*.c' -o -name '*.S'))
+KSRCS := $(sort $(shell find arch kernel drivers lib $(wildcard sched vio vplat) -name '*.c' -o -name '*.S'))
 KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 
 # --- host-side unit tests (cmocka): the pure-logic sources build hosted too
-HOST_SRCS := $(wildcard sched/*.c vio/*.c kernel/pmm.c kernel/manifest*.c kernel/elf.c kernel/vlapic.c kernel/timerq.c kernel/bootinfo.c kernel/console_cfg.c drivers/acpi*.c arch/x86_64/insn_decode.c arch/x86_64/guest_walk.c)
+HOST_SRCS := $(wildcard sched/*.c vio/*.c vplat/*.c kernel/pmm.c kernel/manifest*.c kernel/elf.c kernel/vlapic.c kernel/timerq.c kernel/bootinfo.c kernel/console_cfg.c drivers/acpi*.c arch/x86_64/insn_decode.c arch/x86_64/guest_walk.c)
 HCFLAGS   := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -I$(BUILD)/include -DHOSTED \
 	     -fsanitize=address,undefined -fno-omit-frame-pointer
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -1,13 +1,7 @@
-/* Building VMs from the manifest.
- *
- * Guest entry state (docs/architecture.md): the image's ELF segments at their
- * physical addresses; every vCPU in 64-bit mode at the image's entry, with
- * page tables at GUEST_PAGE_TABLES that identity-map the first 4 GiB with
- * 2 MiB pages (the local APIC page included); vCPU i's RSP VCPU_STACK_BYTES
- * times i below the top of RAM; RDI = the guest-physical address of the
- * command line, RSI = the RAM size in bytes, RDX = i. RAM is one
- * host-contiguous block, mapped from GPA 0 by nested paging; nothing else is
- * mapped, so any other access is emulated MMIO or stops the VM.
+/* Building VMs from the manifest: RAM, nested page tables, the image
+ * (kernel/guest_load.c), vCPUs and devices. RAM is one host-contiguous
+ * block, mapped from GPA 0 by nested paging; nothing else is mapped, so any
+ * other access is emulated MMIO or stops the VM.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +10,7 @@
 #include "arch/x86_64/tsc.h"
 #include "kernel/bootinfo.h"
 #include "kernel/core_loop.h"
-#include "kernel/elf.h"
+#include "kernel/guest_load.h"
 #include "kernel/log.h"
 #include "kernel/manifest.h"
 #include "kernel/debug_port.h"
@@ -29,16 +23,9 @@
 #include "arch/x86_64/apic_regs.h"
 #include "arch/x86_64/nested_pt.h"
 
-#define MIB		  (1024ull * 1024)
-#define LARGE_PAGE	  (2 * MIB)
-#define GUEST_PAGE_TABLES 0x10000 /* PML4, PDPT, four PDs: six pages */
-#define GUEST_MAPPED_GIB  4
-#define GUEST_CMDLINE	  0x16000
-#define GUEST_IMAGE_MIN	  0x100000 /* images load at 1 MiB or above */
-#define GUEST_MAPPED_TOP  ((uint64_t)GUEST_MAPPED_GIB << 30)
-#define VCPU_STACK_BYTES  0x10000
-#define PTE_P_W		  0x003ull
-#define PTE_LARGE	  0x083ull
+#define MIB		 (1024ull * 1024)
+#define LARGE_PAGE	 (2 * MIB)
+#define VCPU_STACK_BYTES 0x10000
 
 static struct vm vms[MANIFEST_MAX_VMS];
 static bool exitless_ready; /* the cores' vector tables exist */
@@ -62,36 +49,6 @@ static void report_vm_error(const char *name, const char *reason)
 	record_emit(&r);
 }
 
-static void build_guest_page_tables(uint8_t *ram)
-{
-	uint64_t *pml4 = (uint64_t *)(ram + GUEST_PAGE_TABLES);
-	uint64_t *pdpt = pml4 + 512, *pd = pml4 + 1024;
-
-	pml4[0] = (GUEST_PAGE_TABLES + 0x1000) | PTE_P_W;
-	for (uint64_t g = 0; g < GUEST_MAPPED_GIB; g++)
-		pdpt[g] = (GUEST_PAGE_TABLES + 0x2000 + g * 0x1000) | PTE_P_W;
-	for (uint64_t i = 0; i < 512 * GUEST_MAPPED_GIB; i++)
-		pd[i] = (i * LARGE_PAGE) | PTE_LARGE;
-}
-
-static const char *load_guest(struct vm *vm, const struct boot_info *bi, struct elf_entry *entry)
-{
-	static char err[96];
-	const struct boot_module *mod = boot_find_module(bi, vm->cfg->image);
-	uint8_t *ram = phys_to_virt(vm->ram_hpa);
-	char why[64];
-
-	memset(ram, 0, vm->ram_bytes);
-	if (elf_load(phys_to_virt(mod->start), mod->end - mod->start, ram, vm->ram_bytes,
-		     GUEST_IMAGE_MIN, entry, why, sizeof(why))) {
-		snprintf(err, sizeof(err), "image \"%s\": %s", vm->cfg->image, why);
-		return err;
-	}
-	build_guest_page_tables(ram);
-	memcpy(ram + GUEST_CMDLINE, vm->cfg->cmdline, strlen(vm->cfg->cmdline) + 1);
-	return NULL;
-}
-
 /* The devices the hypervisor emulates in this VM (others come with their issues). */
 static const char *attach_devices(struct vm *vm, const struct manifest *m)
 {
@@ -111,15 +68,15 @@ static const char *attach_devices(struct vm *vm, const struct manifest *m)
 	return vdev_attach_all(vm, m);
 }
 
-/* Every vCPU starts at the image's entry in the same state (no INIT/SIPI):
- * RDX holds its index, and each has its own stack, VCPU_STACK_BYTES apart
- * below the top of RAM. */
-static const char *create_vcpus(struct vm *vm, const struct elf_entry *image)
+/* vCPU 0 starts as the image's boot protocol says; the others too for
+ * guest-shim (RDX = the index, each its own stack VCPU_STACK_BYTES apart
+ * below the top of RAM), else they wait for INIT/SIPI. */
+static const char *create_vcpus(struct vm *vm, const struct guest_start *start)
 {
 	uint64_t top = vm->ram_bytes < GUEST_MAPPED_TOP ? vm->ram_bytes : GUEST_MAPPED_TOP;
 	unsigned n = vm->cfg->vcpus + vm->cfg->turbo_vcpu;
 
-	if ((uint64_t)n * VCPU_STACK_BYTES >= top)
+	if (start->stack_at_top && (uint64_t)n * VCPU_STACK_BYTES >= top)
 		return "memory_mib is too small for the stacks of its vCPUs";
 	/* only the vCPUs it has: MANIFEST_MAX_VCPUS + 1 in every VM would not fit */
 	vm->vcpus = mem_zalloc((uint64_t)n * sizeof(struct vcpu));
@@ -129,19 +86,20 @@ static const char *create_vcpus(struct vm *vm, const struct elf_entry *image)
 	vm->turbo_vcpu = vm->cfg->turbo_vcpu ? (int)vm->cfg->vcpus : -1;
 	for (uint32_t i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		struct virt_entry_state entry = {.rip = image->address,
-						 .rsp = top - i * VCPU_STACK_BYTES,
-						 .cr3 = GUEST_PAGE_TABLES,
-						 .long_mode = image->bits == 64};
+		struct virt_entry_state entry = start->entry;
 
 		vcpu_init(v, vm, i);
 		v->hw = virt->vcpu_create(vm->npt_root, vm->index + 1, vm->index + 1);
 		if (!v->hw)
 			return "no memory for its vCPUs";
+		if (start->stack_at_top)
+			entry.rsp = top - i * VCPU_STACK_BYTES;
 		virt->vcpu_set_entry(v->hw, &entry);
-		v->regs.rdi = GUEST_CMDLINE;
-		v->regs.rsi = vm->ram_bytes;
-		v->regs.rdx = i;
+		v->regs = start->regs;
+		if (start->all_vcpus_start)
+			v->regs.rdx = i;
+		else if (i > 0)
+			v->halted = v->halted_for_good = true; /* until INIT/SIPI */
 	}
 	return NULL;
 }
@@ -188,7 +146,7 @@ static void use_exitless_delivery(struct vm *vm, const struct manifest *m, bool 
 
 static const char *build_one(struct vm *vm, const struct manifest *m, const struct boot_info *bi)
 {
-	struct elf_entry entry;
+	struct guest_start start;
 	const char *err;
 
 	vm->ram_bytes = (uint64_t)vm->cfg->memory_mib * MIB;
@@ -200,13 +158,13 @@ static const char *build_one(struct vm *vm, const struct manifest *m, const stru
 	vm->npt_root = virt->npt_create();
 	if (!vm->npt_root || map_ram(vm))
 		return "no memory for its nested page tables";
-	err = load_guest(vm, bi, &entry);
+	err = guest_load(vm, bi, &start);
 	if (!err)
-		err = create_vcpus(vm, &entry);
+		err = create_vcpus(vm, &start);
 	if (!err)
 		err = attach_devices(vm, m);
 	if (!err)
-		use_exitless_delivery(vm, m, entry.bits == 64);
+		use_exitless_delivery(vm, m, start.entry.long_mode);
 	return err;
 }
 
