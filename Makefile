@@ -29,7 +29,7 @@ HCFLAGS   := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -I$(BUILD)/include -DHO
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all iso run test lint unit unit-bins tsan bench bench-bins deps clean guests
+.PHONY: all iso run test lint unit unit-bins tsan bench bench-bins deps clean guests linux-guest
 all: $(BUILD)/corevisor.elf guests
 
 deps:
@@ -52,6 +52,13 @@ $(BUILD)/corevisor.elf: $(KOBJS) linker.ld
 	@size $@
 
 include guest-shim/guest.mk
+
+# The Linux guest bundle (docs/linux-guests.md): Debian's stock kernel and an
+# initramfs of busybox-static, that kernel's virtio modules and guest-linux/init,
+# fetched with apt-get download into build/linux (tools/linux-guest).
+linux-guest: $(BUILD)/linux/initrd.img
+$(BUILD)/linux/initrd.img: tools/linux-guest guest-linux/init
+	$(PYTHON) tools/linux-guest
 
 iso: $(ISO)
 $(ISO): $(BUILD)/corevisor.elf guests $(MANIFEST) tools/mkiso
@@ -109,7 +116,7 @@ bench: deps
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/linux -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # --- host benchmarks (tests/bench/*.c): pure-logic code measured on the host
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)

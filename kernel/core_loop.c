@@ -299,18 +299,29 @@ static void idle(uint64_t now)
 	cpu_wait_for_interrupt();
 }
 
-/* The vCPU the core ran last stays loaded while it keeps picking it. */
+/* The vCPU the core ran last stays loaded, its x87/SSE registers included,
+ * while the core keeps picking it. A vCPU another core picks is loaded there
+ * only once this core has put it away (running_on -1): its VMCS and its
+ * FPU state are in memory by then. */
 static void switch_to(struct vcpu **last, struct vcpu *next)
 {
-	if (*last && *last != next) {
+	int me = (int)this_cpu()->index;
+
+	if (*last == next)
+		return;
+	if (*last) {
 		exitless_vcpu_put(*last);
 		vm_virt()->vcpu_put((*last)->hw);
+		fxsave((*last)->fpu);
 		__atomic_store_n(&(*last)->running_on, -1, __ATOMIC_RELEASE);
 	}
 	*last = next;
 	if (next) {
-		next->cpu = this_cpu()->index;
-		__atomic_store_n(&next->running_on, (int)this_cpu()->index, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&next->running_on, __ATOMIC_ACQUIRE) != -1)
+			cpu_relax();
+		next->cpu = (uint32_t)me;
+		__atomic_store_n(&next->running_on, me, __ATOMIC_RELEASE);
+		fxrstor(next->fpu);
 	}
 }
 

@@ -131,6 +131,7 @@ int elf_load(const void *image, size_t size, uint8_t *dst, uint64_t dst_size, ui
 {
 	struct image im;
 	int loaded = 0;
+	uint64_t end = 0;
 
 	if (read_header(image, size, &im, err, errlen))
 		return -1;
@@ -142,9 +143,11 @@ int elf_load(const void *image, size_t size, uint8_t *dst, uint64_t dst_size, ui
 		if (load_segment(&s, image, size, dst, dst_size, min_gpa, err, errlen))
 			return -1;
 		loaded++;
+		if (s.paddr + s.memsz > end)
+			end = s.paddr + s.memsz;
 	}
 	if (!loaded)
 		return snprintf(err, errlen, "no loadable segment"), -1;
-	*entry = (struct elf_entry){im.entry, im.bits};
+	*entry = (struct elf_entry){im.entry, im.bits, end};
 	return 0;
 }

@@ -41,6 +41,18 @@ extern const struct guest_loader guest_loader_elf;
 /* Detects the kind of vm->cfg->image and loads it; NULL or the reason. */
 const char *guest_load(struct vm *vm, const struct boot_info *bi, struct guest_start *start);
 
+/* A module (`initrd`, multiboot `modules`) copied into guest RAM. */
+struct guest_module {
+	uint64_t gpa, bytes;
+	const char *err; /* why it could not be, naming `field` */
+};
+
+/* Copies GRUB module `name` to guest-physical `gpa`: 0, or -1 with out->err
+ * when it does not fit in the VM's RAM. */
+int guest_load_module(struct vm *vm, const struct boot_info *bi, const char *name,
+		      const char *field, uint64_t gpa, struct guest_module *out);
+uint64_t align_up(uint64_t x, uint64_t a);
+
 /* Guest-physical layout shared by the loaders. */
 #define GUEST_PAGE_TABLES 0x10000 /* PML4, PDPT, four PDs: six pages */
 #define GUEST_MAPPED_GIB  4

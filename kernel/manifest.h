@@ -76,6 +76,7 @@ struct manifest_vm {
 	bool turbo_vcpu;
 	uint32_t weight;
 	char image[MANIFEST_NAME_MAX + 1];
+	char initrd[MANIFEST_NAME_MAX + 1]; /* a module loaded with the image, or "" */
 	char cmdline[MANIFEST_CMDLINE_MAX + 1];
 	uint32_t ndevices;
 	struct manifest_device devices[MANIFEST_MAX_DEVICES];

@@ -119,6 +119,11 @@ static void check_vm(struct manifest *m, int i, const struct manifest_platform *
 		add_error(k, i, field, "no GRUB module named \"%s\" (module2 <file> %s)", v->image,
 			  v->image);
 	}
+	if (v->initrd[0] && !has_module(p, v->initrd)) {
+		snprintf(field, sizeof(field), "vms[%d].initrd", i);
+		add_error(k, i, field, "no GRUB module named \"%s\" (module2 <file> %s)", v->initrd,
+			  v->initrd);
+	}
 	if (need > *mem_left) {
 		snprintf(field, sizeof(field), "vms[%d].memory_mib", i);
 		add_error(k, i, field, "VM \"%s\" needs %u MiB but only %llu MiB are free", v->name,

@@ -400,6 +400,11 @@ static int parse_vm_image(struct json_ctx *c, int tok, void *vm)
 	return json_name(c, tok, ((struct manifest_vm *)vm)->image);
 }
 
+static int parse_vm_initrd(struct json_ctx *c, int tok, void *vm)
+{
+	return json_name(c, tok, ((struct manifest_vm *)vm)->initrd);
+}
+
 static int parse_vm_cmdline(struct json_ctx *c, int tok, void *vm)
 {
 	return json_string(c, tok, ((struct manifest_vm *)vm)->cmdline, MANIFEST_CMDLINE_MAX);
@@ -412,6 +417,7 @@ static int parse_vm(struct json_ctx *c, int tok, struct manifest_vm *v)
 		{"vcpus", parse_vm_vcpus},     {"turbo_vcpu", parse_vm_turbo},
 		{"weight", parse_vm_weight},   {"image", parse_vm_image},
 		{"cmdline", parse_vm_cmdline}, {"devices", parse_devices},
+		{"initrd", parse_vm_initrd},
 	};
 
 	memset(v, 0, sizeof(*v));

@@ -2,6 +2,8 @@
  * event injection (or an interrupt-window exit when the guest cannot take it
  * yet, SDM §26.3.1.5 / APM §15.21.4), the world switch, the exit dispatch;
  * and the IPIs its virtual APIC sends. */
+#include <string.h>
+
 #include "arch/x86_64/apic_regs.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
@@ -13,21 +15,56 @@
 #include "kernel/vm.h"
 #include "kernel/vmexit.h"
 
+void vcpu_wait_for_sipi(struct vcpu *v)
+{
+	v->wait_for_sipi = true;
+	v->halted = v->halted_for_good = true;
+}
+
+/* INIT puts a vCPU in wait-for-SIPI; a STARTUP IPI to one that waits starts
+ * it in real mode at vector << 12 (SDM Vol. 3A §9.4.4.1, §11.6.1). A vCPU
+ * that is running when INIT comes is not reset (only application
+ * processors that are still waiting take part in a guest's start); the INIT
+ * is counted and dropped. */
+static void deliver_init_sipi(struct vcpu *to, const struct vlapic_ipi *ipi)
+{
+	if (ipi->delivery == APIC_ICR_DELIVERY_INIT && !ipi->deassert) {
+		if (!to->wait_for_sipi)
+			to->inits_ignored++;
+		return;
+	}
+	if (ipi->delivery != APIC_ICR_DELIVERY_STARTUP ||
+	    !__atomic_exchange_n(&to->wait_for_sipi, false, __ATOMIC_ACQ_REL))
+		return; /* a second SIPI finds it started */
+	to->sipi_vector = ipi->vector;
+	__atomic_store_n(&to->halted_for_good, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&to->halted, false, __ATOMIC_RELEASE);
+	core_loop_wake(to);
+}
+
 /* Fixed and lowest-priority IPIs reach the vCPUs of the sender's VM that the
  * destination names (lowest priority: the first of them, SDM §11.6.2.4
- * leaves the choice to the implementation). INIT, SIPI and NMI are not
- * delivered: every vCPU starts at the image's entry point. */
+ * leaves the choice to the implementation); INIT and STARTUP start
+ * application processors; NMIs are not delivered. */
 static unsigned deliver_to_vm(struct vm *vm, const struct vlapic_ipi *ipi, const struct vcpu *from)
 {
+	bool start = ipi->delivery == APIC_ICR_DELIVERY_INIT ||
+		     ipi->delivery == APIC_ICR_DELIVERY_STARTUP;
 	unsigned n = 0;
 
-	if (ipi->delivery != APIC_ICR_DELIVERY_FIXED && ipi->delivery != APIC_ICR_DELIVERY_LOWEST)
+	if (ipi->delivery != APIC_ICR_DELIVERY_FIXED && ipi->delivery != APIC_ICR_DELIVERY_LOWEST &&
+	    !start)
 		return 0;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *to = &vm->vcpus[i];
 
 		if (!vlapic_is_destination(&to->lapic, ipi, to == from))
 			continue;
+		if (start) {
+			if (from && to != from)
+				deliver_init_sipi(to, ipi);
+			continue;
+		}
 		if (from || !exitless_send(to, ipi->vector)) /* a device's: exitless */
 			vcpu_interrupt(to, ipi->vector);
 		n++;
@@ -63,13 +100,23 @@ unsigned vcpu_deliver_msi(struct vm *vm, uint64_t address, uint32_t data)
 	return deliver_to_vm(vm, &ipi, NULL);
 }
 
+#define FXSAVE_FCW   0 /* offsets in the FXSAVE area (SDM Vol. 1 Table 10-2) */
+#define FXSAVE_MXCSR 24
+
 void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id)
 {
 	v->vm = vm;
 	v->id = id;
 	v->running_on = -1;
+	v->sipi_vector = -1;
 	vlapic_init(&v->lapic, id, id == 0, deliver_ipi, v);
 	v->lapic.timer_min_period = tsc_from_us(VCPU_TIMER_MIN_PERIOD_US);
+	/* the x87 and SSE state after INIT (SDM Vol. 3A §10.1.1, Table 10-1):
+	 * FCW 0x037f, every exception masked in MXCSR (0x1f80) */
+	v->fpu[FXSAVE_FCW] = 0x7f;
+	v->fpu[FXSAVE_FCW + 1] = 0x03;
+	v->fpu[FXSAVE_MXCSR] = 0x80;
+	v->fpu[FXSAVE_MXCSR + 1] = 0x1f;
 }
 
 void vcpu_kick(const struct vcpu *v)
@@ -156,11 +203,26 @@ static void finish_interrupts(struct vcpu *v, const struct virt_apic_regs *taken
 	v->irqs_injected += vlapic_hw_give(&v->lapic, taken->irr, now.irr, now.isr, now.tpr);
 }
 
+/* A STARTUP IPI's vector takes effect here, on the core that will run the
+ * vCPU (VT-x writes the state into the VMCS current on this CPU). */
+static void start_from_sipi(struct vcpu *v)
+{
+	int vector = __atomic_exchange_n(&v->sipi_vector, -1, __ATOMIC_ACQ_REL);
+
+	if (vector < 0)
+		return;
+	vm_virt()->vcpu_set_entry(
+		v->hw, &(struct virt_entry_state){.real_mode = true,
+						  .cs_selector = (uint16_t)(vector << 8)});
+	memset(&v->regs, 0, sizeof(v->regs));
+}
+
 void vcpu_run_until(struct vcpu *v, uint64_t end)
 {
 	struct virt_apic_regs taken;
 	struct virt_exit exit;
 
+	start_from_sipi(v);
 	for (;;) {
 		uint64_t now = rdtsc(), deadline = end, timer;
 		bool hw_apic;

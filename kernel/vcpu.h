@@ -30,13 +30,23 @@ struct vcpu {
 	struct vlapic lapic;
 	bool halted;	      /* executed HLT: waits for an interrupt (own core only) */
 	bool halted_for_good; /* ... with interrupts disabled: nothing wakes it */
+	/* INIT and STARTUP IPIs (SDM Vol. 3A §9.4.4): after INIT it waits for
+	 * a SIPI (halted for good until then); a SIPI's vector is applied by
+	 * the core that runs it next (vcpu_run_until). */
+	bool wait_for_sipi;
+	int sipi_vector;	/* -1: none pending */
+	uint64_t inits_ignored; /* INITs to a vCPU that was running */
 	uint64_t exits[VIRT_EXIT_COUNT];
 	uint64_t irqs_injected;
 	bool apic_hw_on;	  /* the CPU delivers its interrupts (APIC virtualization) */
 	struct vcpu_exitless eli; /* exitless delivery (kernel/exitless.h) */
 	uint64_t hypercall_window_start, hypercalls_in_window;
+	/* x87/SSE registers while it is not loaded on a core (FXSAVE format) */
+	uint8_t fpu[512] __attribute__((aligned(16)));
 };
 
+/* The vCPU waits for INIT-SIPI, as an application processor after reset. */
+void vcpu_wait_for_sipi(struct vcpu *v);
 /* Sets up the vCPU's virtual APIC; its IPIs go to the other vCPUs of `vm`.
  * Where it runs is the scheduler's business (kernel/core_loop.c). */
 void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id);

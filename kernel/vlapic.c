@@ -240,6 +240,8 @@ static void send_ipi(struct vlapic *l)
 		.delivery = l->icr_low & APIC_ICR_DELIVERY_MASK,
 		.vector = (uint8_t)(l->icr_low & APIC_ICR_VECTOR),
 		.logical = l->icr_low & APIC_ICR_DEST_LOGICAL,
+		.deassert = (l->icr_low & APIC_ICR_TRIGGER_LEVEL) &&
+			    !(l->icr_low & APIC_ICR_LEVEL_ASSERT),
 	};
 
 	ipi.dest = vlapic_x2apic_mode(l) ? l->icr_high : l->icr_high >> 24;

@@ -21,6 +21,7 @@ struct vlapic_ipi {
 	uint8_t vector;
 	bool logical;
 	bool broadcast; /* dest is all-ones for this mode */
+	bool deassert;	/* an INIT level de-assert: does nothing (SDM §11.6.1) */
 };
 
 struct vlapic {

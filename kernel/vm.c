@@ -99,7 +99,7 @@ static const char *create_vcpus(struct vm *vm, const struct guest_start *start)
 		if (start->all_vcpus_start)
 			v->regs.rdx = i;
 		else if (i > 0)
-			v->halted = v->halted_for_good = true; /* until INIT/SIPI */
+			vcpu_wait_for_sipi(v);
 	}
 	return NULL;
 }

@@ -12,6 +12,7 @@
 #include "kernel/manifest.h"
 #include "kernel/spinlock.h"
 #include "kernel/vcpu.h"
+#include "kernel/vmsr.h"
 
 /* What a VM may put on the console, in console characters: its text (the
  * console hypercall, the debug port) VM_LOG_TEXT_CHARS_PER_S on average,
@@ -55,6 +56,7 @@ struct vm {
 	uint64_t log_tsc[VM_LOG_KINDS];	   /* when each was topped up */
 	uint64_t log_dropped;		   /* lines and reports refused */
 	struct vm_exitless eli;		   /* its shadowed IDT pages */
+	struct vmsr_seen msr_seen;	   /* unknown MSRs it touched (log_lock) */
 };
 
 /* Builds every valid VM of the manifest; reports each one that cannot be

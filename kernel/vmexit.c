@@ -14,7 +14,9 @@
 #include "kernel/log.h"
 #include "kernel/manifest.h"
 #include "kernel/mmio.h"
+#include "kernel/vcpuid.h"
 #include "kernel/vdev.h"
+#include "kernel/vmsr.h"
 #include "kernel/vm.h"
 #include "kernel/exitless.h"
 #include "kernel/vmexit.h"
@@ -114,49 +116,10 @@ static void skip(struct vcpu *v, const struct virt_exit *x)
 	vm_virt()->vcpu_skip_instruction(v->hw, x);
 }
 
-/* Host CPUID with the virtualization extensions hidden and the hypervisor
- * bit set, plus corevisor's own leaves at 0x40000000. */
-/* The host's leaf, with what the vCPU really has: no VMX/SVM, the hypervisor
- * bit, the virtual APIC's x2APIC and TSC-deadline modes, its own APIC ID. */
-static struct cpuid_regs guest_cpuid(const struct vcpu *v, uint32_t leaf, uint32_t sub)
-{
-	struct cpuid_regs r = cpuid(leaf, sub);
-
-	if (leaf == 1) {
-		r.ecx = (r.ecx | CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
-			 CPUID_1_ECX_TSCDEADLINE) &
-			~CPUID_1_ECX_VMX;
-		r.edx |= CPUID_1_EDX_APIC;
-		r.ebx = (r.ebx & 0x00ffffff) | v->id << 24;
-	} else if (leaf == 0xb) {
-		r.edx = v->id; /* x2APIC ID */
-	} else if (leaf == 0x80000001) {
-		r.ecx &= ~CPUID_80000001_ECX_SVM;
-	}
-	return r;
-}
-
-/* corevisor's leaves (kernel/hypercall.h): vendor, features, and the TSC
- * and virtual APIC timer frequencies. */
-static struct cpuid_regs hypervisor_cpuid(const struct vcpu *v, uint32_t leaf)
-{
-	struct cpuid_regs r = {0, 0, 0, 0};
-
-	if (leaf == HV_CPUID_VENDOR)
-		r = (struct cpuid_regs){HV_CPUID_TIMING, 0x65726f43, 0x69736956, 0x5648726f};
-	else if (leaf == HV_CPUID_FEATURES)
-		r = (struct cpuid_regs){vm_virt()->hypercall_is_vmmcall ? HV_FEATURE_VMMCALL : 0,
-					v->vm->nvcpus, (uint32_t)v->vm->turbo_vcpu, 0};
-	else if (leaf == HV_CPUID_TIMING)
-		r.eax = r.ebx = (uint32_t)tsc_khz; /* the APIC timer counts TSC cycles */
-	return r;
-}
-
 static bool handle_cpuid(struct vcpu *v, const struct virt_exit *x)
 {
 	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
-	struct cpuid_regs r = (leaf & 0xf0000000) == 0x40000000 ? hypervisor_cpuid(v, leaf)
-								: guest_cpuid(v, leaf, sub);
+	struct cpuid_regs r = vcpuid(v, leaf, sub);
 
 	v->regs.rax = r.eax;
 	v->regs.rbx = r.ebx;
@@ -201,27 +164,21 @@ static bool handle_io(struct vcpu *v, const struct virt_exit *x)
 	return true;
 }
 
-/* The virtual APIC's MSRs (kernel/vlapic.h); any other MSR, or an access
- * the APIC refuses, raises #GP(0) as hardware does for an MSR it does not
- * have (SDM Vol. 2B, RDMSR), and the guest's own handler decides. */
+/* RDMSR and WRMSR (kernel/vmsr.c); an MSR the vCPU does not have raises
+ * #GP(0), as on hardware (SDM Vol. 2B, RDMSR), and the guest decides. */
 static bool handle_msr(struct vcpu *v, const struct virt_exit *x)
 {
 	uint32_t msr = (uint32_t)v->regs.rcx;
+	bool write = x->reason == VIRT_EXIT_MSR_WRITE;
 	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
-	bool ok = vlapic_handles_msr(msr);
 
-	if (ok && x->reason == VIRT_EXIT_MSR_READ) {
-		ok = vlapic_msr_read(&v->lapic, msr, rdtsc(), &value);
-		if (ok) {
-			v->regs.rax = (uint32_t)value;
-			v->regs.rdx = value >> 32;
-		}
-	} else if (ok && !(msr == X2APIC_MSR_EOI && exitless_eoi(v))) {
-		ok = vlapic_msr_write(&v->lapic, msr, value, rdtsc());
-	}
-	if (!ok) {
+	if (!vmsr_access(v, msr, write, &value)) {
 		vm_virt()->vcpu_inject_exception(v->hw, VEC_GP, true, 0);
 		return true;
+	}
+	if (!write) {
+		v->regs.rax = (uint32_t)value;
+		v->regs.rdx = value >> 32;
 	}
 	skip(v, x);
 	return true;

@@ -56,7 +56,7 @@
 #define CONFIG_TOKENS_SCALARS	(3 * 2)	    /* on_error, poweroff, stats_interval_ms */
 #define CONFIG_TOKENS_IO	(2 + 9 * 2) /* "io": {9 fields} */
 #define CONFIG_TOKENS_DEVICE	(1 + 5 * 2) /* a virtio-net device */
-#define CONFIG_TOKENS_VM	(1 + 7 * 2 + 2 + CONFIG_MAX_DEVICES * CONFIG_TOKENS_DEVICE)
+#define CONFIG_TOKENS_VM	(1 + 8 * 2 + 2 + CONFIG_MAX_DEVICES * CONFIG_TOKENS_DEVICE)
 #define CONFIG_MAX_TOKENS                                                                          \
 	(1 + CONFIG_TOKENS_CORES + CONFIG_TOKENS_SCHEDULER + CONFIG_TOKENS_SCALARS +               \
 	 CONFIG_TOKENS_IO + 2 + CONFIG_MAX_VMS * CONFIG_TOKENS_VM)

@@ -42,6 +42,30 @@ def default_modules():
     return {f[:-4]: os.path.join(guests, f) for f in sorted(os.listdir(guests)) if f.endswith(".elf")}
 
 
+# Guest files that are not built from this tree but fetched (tools/linux-guest, `make linux-guest`):
+# an ISO carries them only when its manifest names them, as they are large.
+LINUX = os.path.join(BUILD, "linux")
+FETCHED_MODULES = {"linux": os.path.join(LINUX, "vmlinuz"),
+                   "linux-initrd": os.path.join(LINUX, "initrd.img")}
+
+
+def manifest_modules(manifest):
+    """The fetched modules `manifest` names as a VM's image, initrd or modules."""
+    import json
+    try:
+        with open(manifest) as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return {}  # not ours to judge: the hypervisor reports a bad manifest
+    vms = doc.get("vms", []) if isinstance(doc, dict) else []
+    names = set()
+    for vm in vms if isinstance(vms, list) else []:
+        if isinstance(vm, dict):
+            names.update(n for n in [vm.get("image"), vm.get("initrd"), *(vm.get("modules") or [])]
+                         if isinstance(n, str))
+    return {n: FETCHED_MODULES[n] for n in sorted(names & FETCHED_MODULES.keys())}
+
+
 def grub_cfg(cmdline, modules, manifest_name="manifest"):
     """The menu: GRUB's own terminal on COM1, no wait, one entry loading everything."""
     mod_lines = "".join(f"    module2 /boot/{n}.elf {n}\n" for n in sorted(modules))
@@ -108,12 +132,15 @@ def _place(src, out):
 
 def build_iso(manifest, out=None, cmdline="", modules=None, kernel=None, manifest_name="manifest"):
     """Return the path of an ISO booting `kernel` with `manifest` and the guest `modules`
-    (name -> path; default: every build/guests/*.elf). With `out`, the ISO is also put there."""
+    (name -> path; default: every build/guests/*.elf, and the fetched guests the manifest names).
+    With `out`, the ISO is also put there."""
     kernel = kernel or os.path.join(BUILD, "corevisor.elf")
-    modules = default_modules() if modules is None else modules
+    if modules is None:
+        modules = {**default_modules(), **manifest_modules(manifest)}
     for path in [kernel, manifest, *modules.values()]:
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"{path} does not exist (run make?)")
+            hint = "make linux-guest" if path in FETCHED_MODULES.values() else "make"
+            raise FileNotFoundError(f"{path} does not exist (run {hint})")
     cfg = grub_cfg(cmdline, modules, manifest_name)
     digest = input_digest([kernel, manifest] + [modules[n] for n in sorted(modules)], cfg)
     cached = os.path.join(CACHE, digest + ".iso")

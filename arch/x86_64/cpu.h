@@ -119,6 +119,18 @@ DEFINE_CR_ACCESSORS(3)
 DEFINE_CR_ACCESSORS(4)
 #undef DEFINE_CR_ACCESSORS
 
+/* The x87/MMX/SSE state (SDM Vol. 1 §10.5, FXSAVE area: 512 bytes, 16-byte
+ * aligned). */
+static inline void fxsave(void *area)
+{
+	__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])area));
+}
+
+static inline void fxrstor(const void *area)
+{
+	__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])area));
+}
+
 static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause" ::: "memory");

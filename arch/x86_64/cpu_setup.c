@@ -1,4 +1,6 @@
-/* Per-CPU processor state: descriptor tables and the per-CPU pointer. */
+/* Per-CPU processor state: descriptor tables, the per-CPU pointer, and
+ * CR4.OSFXSR so that FXSAVE/FXRSTOR move the XMM registers of the guests
+ * (kernel/core_loop.c, switch_to): the hypervisor itself never uses them. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/regs.h"
@@ -18,4 +20,5 @@ void cpu_setup(struct cpu *c)
 	/* GS is loaded by gdt_load's segment reloads only for DS/ES/SS; the
 	 * base is set afterwards, through the MSR, so nothing clobbers it. */
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c);
+	write_cr4(read_cr4() | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
 }

@@ -77,7 +77,13 @@ struct virt_entry_state {
 	uint64_t rip, rsp, cr3;
 	uint64_t rdi, rsi;
 	bool long_mode; /* 64-bit paging mode, else 32-bit flat protected mode */
+	/* Real mode instead, as after INIT and a STARTUP IPI (SDM Vol. 3A
+	 * §9.4.4.1): CS = cs_selector, its base cs_selector << 4, IP = rip. */
+	bool real_mode;
+	uint16_t cs_selector;
 };
+
+enum virt_msr_result { VIRT_MSR_NOT_MINE, VIRT_MSR_DONE, VIRT_MSR_FAULT };
 
 /* How physical interrupts reach the guest at the next entry (exitless
  * delivery, kernel/exitless.c). Off: every one exits (the INTR intercept,
@@ -158,6 +164,11 @@ struct virt_ops {
 	uint64_t (*vcpu_rip)(const struct virt_vcpu *v);
 	uint64_t (*vcpu_rflags)(const struct virt_vcpu *v);
 	uint64_t (*vcpu_cr3)(const struct virt_vcpu *v); /* the guest's, for page walks */
+	/* The MSRs the vendor's control block holds for the guest (EFER, PAT,
+	 * ...): VIRT_MSR_DONE, VIRT_MSR_FAULT (#GP for this value), or
+	 * VIRT_MSR_NOT_MINE for the generic code (kernel/vmsr.c) to answer. */
+	enum virt_msr_result (*vcpu_msr)(struct virt_vcpu *v, uint32_t msr, bool write,
+					 uint64_t *value);
 	/* The hypercall instruction the guest must use (CPUID leaf 0x40000001). */
 	bool hypercall_is_vmmcall;
 };

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t *ram;
-	struct elf_entry entry = {0, 0};
+	struct elf_entry entry = {0, 0, 0};
 	char err[64];
 
 	if (!ram && !(ram = malloc(RAM_SIZE)))

@@ -322,10 +322,36 @@ def vnet():
                              [(0x400, frame)])
 
 
+def linux_boot():
+    """bzImage setup headers: a Debian-like 2.15 one, and the ways linux_parse refuses one."""
+    def header(version=0x020F, sects=4, jump_len=0x6A, xload=1, init_size=0x2000000, size=0xC00):
+        b = bytearray(size)
+        b[0x1F1] = sects
+        b[0x1FE:0x200] = le16(0xAA55)
+        b[0x200:0x202] = bytes([0xEB, jump_len])
+        b[0x202:0x206] = b"HdrS"
+        b[0x206:0x208] = le16(version)
+        b[0x22C:0x230] = le32(0x7FFFFFFF)
+        b[0x230:0x234] = le32(0x200000)
+        b[0x234] = 1
+        b[0x236:0x238] = le16(xload)
+        b[0x238:0x23C] = le32(2047)
+        b[0x258:0x260] = le64(0x1000000)
+        b[0x260:0x264] = le32(init_size)
+        return bytes(b)
+    yield "debian-2.15", header()
+    yield "sects-0", header(sects=0)
+    yield "protocol-2.11", header(version=0x020B)
+    yield "no-64bit-entry", header(xload=0)
+    yield "setup-past-file", header(sects=40)
+    yield "short-header", header(jump_len=0x20)
+    yield "init-size-small", header(init_size=0x100)
+
+
 TARGETS = {
     "fuzz_manifest": manifest, "fuzz_elf": elf, "fuzz_acpi": acpi,
     "fuzz_insn_decode": insn_decode, "fuzz_guest_walk": guest_walk, "fuzz_vlapic": vlapic,
-    "fuzz_vblk": vblk, "fuzz_vnet": vnet,
+    "fuzz_vblk": vblk, "fuzz_vnet": vnet, "fuzz_linux_boot": linux_boot,
 }
 
 

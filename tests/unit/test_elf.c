@@ -65,7 +65,7 @@ static void test_loads_segment_and_zeroes_bss(void **state)
 {
 	struct image im;
 	uint8_t *ram = malloc(RAM);
-	struct elf_entry entry = {0, 0};
+	struct elf_entry entry = {0, 0, 0};
 	char err[64];
 
 	(void)state;
@@ -136,7 +136,7 @@ static void make_image32(uint8_t *im, size_t size, uint32_t paddr)
 static void test_loads_elf32_for_a_32_bit_entry(void **state)
 {
 	uint8_t im[128], *ram = calloc(1, RAM);
-	struct elf_entry entry = {0, 0};
+	struct elf_entry entry = {0, 0, 0};
 	char err[64];
 
 	(void)state;
@@ -161,7 +161,7 @@ static void test_misaligned_program_headers(void **state)
 	enum { PHOFF = 65, DATA = PHOFF + sizeof(im.phdr), SIZE = DATA + sizeof(im.data) };
 	uint8_t *buf = calloc(1, SIZE + 1), *file = buf + 1;
 	uint8_t *ram = calloc(1, RAM);
-	struct elf_entry entry = {0, 0};
+	struct elf_entry entry = {0, 0, 0};
 	char err[64];
 
 	(void)state;

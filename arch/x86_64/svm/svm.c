@@ -85,6 +85,39 @@ static int svm_npt_clone(struct nested_pt_clone *c, uint64_t base, const uint64_
 	return nested_pt_clone(&npt_format, c, base, gpa, hpa, n);
 }
 
+/* MSRs VMRUN/VMSAVE/VMLOAD switch with the VMCB (APM §15.5.1, §15.30.4
+ * VMLOAD/VMSAVE): the guest reads and writes them without an exit. EFER and
+ * PAT stay intercepted: EFER.SVME must stay set under the guest (§15.5.1),
+ * and svm_vcpu_msr keeps both in the VMCB. */
+static const uint32_t vmcb_msrs[] = {
+	MSR_FS_BASE,
+	MSR_GS_BASE,
+	MSR_KERNEL_GS_BASE,
+	MSR_STAR,
+	MSR_LSTAR,
+	MSR_CSTAR,
+	MSR_SYSCALL_MASK,
+	MSR_IA32_SYSENTER_CS,
+	MSR_IA32_SYSENTER_ESP,
+	MSR_IA32_SYSENTER_EIP,
+};
+
+static void msrpm_pass(uint8_t *pm, uint32_t msr)
+{
+	uint32_t range = msr < SVM_MSRPM_RANGE_MSRS ? 0 : msr >= 0xc0010000 ? 2 : 1;
+	uint32_t bit = SVM_MSRPM_WRITE_BIT(msr & (SVM_MSRPM_RANGE_MSRS - 1)) - 1;
+
+	pm += range * SVM_MSRPM_RANGE_BYTES;
+	pm[bit / 8] &= (uint8_t) ~(3u << (bit % 8)); /* the read bit and the write bit */
+}
+
+static void msrpm_init(uint8_t *pm)
+{
+	memset(pm, 0xff, SVM_MSRPM_PAGES * PAGE_SIZE);
+	for (unsigned i = 0; i < sizeof(vmcb_msrs) / sizeof(vmcb_msrs[0]); i++)
+		msrpm_pass(pm, vmcb_msrs[i]);
+}
+
 static bool bitmaps_ready(void)
 {
 	if (iopm_pa)
@@ -93,8 +126,8 @@ static bool bitmaps_ready(void)
 	    !page_zalloc(SVM_MSRPM_PAGES, &msrpm_eoi_pa))
 		return false;
 	memset(phys_to_virt(iopm_pa), 0xff, SVM_IOPM_PAGES * PAGE_SIZE);
-	memset(phys_to_virt(msrpm_pa), 0xff, SVM_MSRPM_PAGES * PAGE_SIZE);
-	memset(phys_to_virt(msrpm_eoi_pa), 0xff, SVM_MSRPM_PAGES * PAGE_SIZE);
+	msrpm_init(phys_to_virt(msrpm_pa));
+	msrpm_init(phys_to_virt(msrpm_eoi_pa));
 	((uint8_t *)phys_to_virt(msrpm_eoi_pa))[SVM_MSRPM_WRITE_BIT(X2APIC_MSR_EOI) / 8] &=
 		(uint8_t) ~(1u << (SVM_MSRPM_WRITE_BIT(X2APIC_MSR_EOI) % 8));
 	return true;
@@ -149,10 +182,38 @@ static void set_segment(struct vmcb_segment *s, uint16_t sel, uint16_t attrib, u
 	*s = (struct vmcb_segment){sel, attrib, limit, 0};
 }
 
+/* Real mode after INIT-SIPI (SDM Vol. 3A §9.1.1 Table 9-1 for the rest):
+ * SVM runs it natively, under nested paging. */
+static void set_real_mode_entry(struct vmcb_save *s, const struct virt_entry_state *e)
+{
+	s->cs = (struct vmcb_segment){e->cs_selector, SVM_SEG_REAL_CODE, 0xffff,
+				      (uint64_t)e->cs_selector << 4};
+	set_segment(&s->ds, 0, SVM_SEG_REAL_DATA, 0xffff);
+	s->es = s->ss = s->fs = s->gs = s->ds;
+	set_segment(&s->tr, 0, SVM_SEG_TSS16_BUSY, 0xffff);
+	set_segment(&s->ldtr, 0, SVM_SEG_LDT, 0xffff);
+	set_segment(&s->gdtr, 0, 0, 0xffff);
+	set_segment(&s->idtr, 0, 0, 0xffff);
+	s->efer = EFER_SVME;
+	s->cr0 = X86_CR0_ET | X86_CR0_NE;
+	s->cr4 = s->cr3 = 0;
+}
+
 static void svm_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_state *e)
 {
 	struct vmcb_save *s = &v->vmcb->save;
 
+	s->cpl = 0;
+	s->rflags = 2; /* bit 1 is always set */
+	s->rip = e->rip;
+	s->rsp = e->rsp;
+	s->dr7 = 0x400;
+	s->dr6 = 0xffff0ff0;
+	s->g_pat = PAT_DEFAULT;
+	if (e->real_mode) {
+		set_real_mode_entry(s, e);
+		return;
+	}
 	set_segment(&s->cs, 0x08, e->long_mode ? SVM_SEG_CODE64 : SVM_SEG_CODE32, 0xffffffff);
 	set_segment(&s->ds, 0x10, SVM_SEG_DATA, 0xffffffff);
 	s->es = s->ss = s->fs = s->gs = s->ds;
@@ -160,18 +221,11 @@ static void svm_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_stat
 	set_segment(&s->ldtr, 0, SVM_SEG_LDT, 0);
 	set_segment(&s->gdtr, 0, 0, 0);
 	set_segment(&s->idtr, 0, 0, 0); /* no IDT: a guest fault is a triple fault */
-	s->cpl = 0;
 	/* 64-bit mode with paging, or flat 32-bit protected mode without */
 	s->efer = (e->long_mode ? EFER_LME | EFER_LMA : 0) | EFER_SVME; /* SVME: §15.5.1 */
 	s->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | (e->long_mode ? X86_CR0_PG : 0);
 	s->cr4 = e->long_mode ? X86_CR4_PAE : 0;
 	s->cr3 = e->long_mode ? e->cr3 : 0;
-	s->rflags = 2; /* bit 1 is always set */
-	s->rip = e->rip;
-	s->rsp = e->rsp;
-	s->dr7 = 0x400;
-	s->dr6 = 0xffff0ff0;
-	s->g_pat = PAT_DEFAULT;
 }
 
 /* EXITINTINFO's event, normalized (APM §15.7.2). */
@@ -397,6 +451,47 @@ static uint64_t svm_vcpu_cr3(const struct virt_vcpu *v)
 	return v->vmcb->save.cr3;
 }
 
+/* Each byte a memory type: UC, WC, WT, WP, WB or UC- (SDM Vol. 3A §13.12.2:
+ * others make WRMSR fault). */
+static bool pat_valid(uint64_t pat)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		uint8_t t = (uint8_t)(pat >> (8 * i));
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+static enum virt_msr_result svm_vcpu_msr(struct virt_vcpu *v, uint32_t msr, bool write,
+					 uint64_t *value)
+{
+	struct vmcb_save *s = &v->vmcb->save;
+
+	if (msr == MSR_EFER) {
+		if (!write) {
+			*value = s->efer & ~EFER_SVME; /* the guest never set it */
+			return VIRT_MSR_DONE;
+		}
+		if (*value & ~EFER_GUEST_BITS)
+			return VIRT_MSR_FAULT;
+		/* LMA is the CPU's to set when paging turns on (APM §14.6.2) */
+		s->efer = (*value & ~EFER_LMA) | (s->efer & EFER_LMA) | EFER_SVME;
+		return VIRT_MSR_DONE;
+	}
+	if (msr == MSR_IA32_PAT) {
+		if (write && !pat_valid(*value))
+			return VIRT_MSR_FAULT;
+		if (write)
+			s->g_pat = *value;
+		else
+			*value = s->g_pat;
+		return VIRT_MSR_DONE;
+	}
+	return VIRT_MSR_NOT_MINE;
+}
+
 const struct virt_ops svm_ops = {
 	.name = "svm",
 	.cpu_enable = svm_cpu_enable,
@@ -420,5 +515,6 @@ const struct virt_ops svm_ops = {
 	.vcpu_rip = svm_vcpu_rip,
 	.vcpu_rflags = svm_vcpu_rflags,
 	.vcpu_cr3 = svm_vcpu_cr3,
+	.vcpu_msr = svm_vcpu_msr,
 	.hypercall_is_vmmcall = true,
 };

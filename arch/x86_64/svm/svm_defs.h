@@ -85,10 +85,17 @@
 #define SVM_SEG_DATA   0x0c93
 #define SVM_SEG_TSS64  0x008b
 #define SVM_SEG_LDT    0x0082
+/* real mode: 16-bit, present, accessed; a busy 16-bit TSS */
+#define SVM_SEG_REAL_CODE  0x009b
+#define SVM_SEG_REAL_DATA  0x0093
+#define SVM_SEG_TSS16_BUSY 0x0083
 
 /* The MSR permission map (APM §15.11): two bits per MSR (read, write),
- * MSRs 0-0x1fff in its first 2 KiB. */
+ * MSRs 0-0x1fff in its first 2 KiB, 0xc0000000-0xc0001fff in the second,
+ * 0xc0010000-0xc0011fff in the third. */
 #define SVM_MSRPM_WRITE_BIT(msr) ((msr)*2 + 1)
+#define SVM_MSRPM_RANGE_BYTES	 0x800
+#define SVM_MSRPM_RANGE_MSRS	 0x2000
 
 #define SVM_IOPM_PAGES	3
 #define SVM_MSRPM_PAGES 2

@@ -149,8 +149,8 @@ static bool bitmaps_ready(void)
 		vmx_msr_bitmap_pa = 0;
 		return false;
 	}
-	memset(phys_to_virt(vmx_msr_bitmap_pa), 0xff, PAGE_SIZE);
-	memset(phys_to_virt(vmx_msr_bitmap_eoi_pa), 0xff, PAGE_SIZE);
+	vmx_msr_bitmap_init(phys_to_virt(vmx_msr_bitmap_pa));
+	vmx_msr_bitmap_init(phys_to_virt(vmx_msr_bitmap_eoi_pa));
 	vmx_msr_allow_write(phys_to_virt(vmx_msr_bitmap_eoi_pa), X2APIC_MSR_EOI);
 	memset(phys_to_virt(io_bitmap_pa), 0xff, 2 * PAGE_SIZE);
 	return true;
@@ -177,9 +177,13 @@ static struct virt_vcpu *vmx_vcpu_create(uint64_t ept_root, uint32_t unused, uin
 	return v;
 }
 
+/* The state is written into the VMCS at the next entry, on the CPU that
+ * runs it (vmcs_load): a vCPU put away (VMCLEAR) is set up afresh. */
 static void vmx_vcpu_set_entry(struct virt_vcpu *v, const struct virt_entry_state *s)
 {
 	v->entry = *s;
+	v->loaded = false;
+	v->launched = false;
 }
 
 static void setup_controls(struct virt_vcpu *v)
@@ -262,6 +266,20 @@ static void set_segment(enum vmcs_segment seg, uint16_t sel, uint32_t ar, uint32
 	vmwrite(VMCS_GUEST_ES_BASE + 2 * seg, 0);
 }
 
+/* Real mode after INIT-SIPI (SDM Vol. 3A §9.1.1): an unrestricted guest
+ * runs it (§26.3.1.2: real-mode segments, a busy TSS). */
+static void setup_real_mode_segments(const struct virt_entry_state *e)
+{
+	for (int s = SEG_ES; s <= SEG_GS; s++)
+		set_segment(s, 0, VMX_AR_REAL_DATA, 0xffff);
+	set_segment(SEG_CS, e->cs_selector, VMX_AR_REAL_CODE, 0xffff);
+	vmwrite(VMCS_GUEST_ES_BASE + 2 * SEG_CS, (uint64_t)e->cs_selector << 4);
+	set_segment(SEG_LDTR, 0, VMX_AR_UNUSABLE, 0);
+	set_segment(SEG_TR, 0, VMX_AR_TSS64, 0xffff);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+}
+
 /* CR0 for the entry state: 64-bit mode with paging, or flat 32-bit protected
  * mode without, which only an unrestricted guest may run (SDM §26.3.1.1:
  * then CR0.PE and CR0.PG are exempt from IA32_VMX_CR0_FIXED0). */
@@ -272,8 +290,11 @@ static uint64_t guest_cr0(const struct virt_vcpu *v)
 	if (v->entry.long_mode)
 		return fixed_bits(want | X86_CR0_PG, MSR_IA32_VMX_CR0_FIXED0,
 				  MSR_IA32_VMX_CR0_FIXED1);
+	if (v->entry.real_mode)
+		want &= ~(uint64_t)X86_CR0_PE;
 	if (v->proc2_controls & PROC2_UNRESTRICTED_GUEST)
-		return (want | (rdmsr(MSR_IA32_VMX_CR0_FIXED0) & ~(uint64_t)X86_CR0_PG)) &
+		return (want |
+			(rdmsr(MSR_IA32_VMX_CR0_FIXED0) & ~(uint64_t)(X86_CR0_PG | X86_CR0_PE))) &
 		       rdmsr(MSR_IA32_VMX_CR0_FIXED1);
 	return fixed_bits(want, MSR_IA32_VMX_CR0_FIXED0, MSR_IA32_VMX_CR0_FIXED1);
 }
@@ -292,6 +313,8 @@ static void setup_guest_state(const struct virt_vcpu *v)
 	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
 	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
 	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0); /* no IDT: a guest fault is a triple fault */
+	if (e->real_mode)
+		setup_real_mode_segments(e);
 	vmwrite(VMCS_GUEST_CR0, guest_cr0(v));
 	vmwrite(VMCS_GUEST_CR4, fixed_bits((e->long_mode ? X86_CR4_PAE : 0) | X86_CR4_VMXE,
 					   MSR_IA32_VMX_CR4_FIXED0, MSR_IA32_VMX_CR4_FIXED1));
@@ -510,6 +533,7 @@ static void vmx_vcpu_put(struct virt_vcpu *v)
 
 	if (v->cpu != (int)this_cpu()->index)
 		return;
+	vmx_guest_msrs_save(v);
 	__asm__ volatile("vmclear %0" ::"m"(v->vmcs_pa) : "cc", "memory");
 	if (*current == v->vmcs_pa)
 		*current = 0;
@@ -551,6 +575,7 @@ static void vmx_vcpu_run(struct virt_vcpu *v, struct virt_regs *regs, struct vir
 		log_printf("VT-x: VMCLEAR/VMPTRLD failed\n");
 		return;
 	}
+	vmx_guest_msrs_load(v);
 	set_preemption_timer(deadline);
 	if (__atomic_exchange_n(&v->invept_pending, false, __ATOMIC_ACQ_REL)) {
 		invept(v->eptp);
@@ -704,5 +729,6 @@ const struct virt_ops vmx_ops = {
 	.vcpu_rip = vmx_vcpu_rip,
 	.vcpu_rflags = vmx_vcpu_rflags,
 	.vcpu_cr3 = vmx_vcpu_cr3,
+	.vcpu_msr = vmx_vcpu_msr,
 	.hypercall_is_vmmcall = false,
 };

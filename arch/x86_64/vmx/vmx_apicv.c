@@ -46,7 +46,7 @@ static int x2apic_bitmap_ready(void)
 	if (!x2apic_msr_bitmap_pa)
 		return -1;
 	bitmap = phys_to_virt(x2apic_msr_bitmap_pa);
-	memset(bitmap, 0xff, PAGE_SIZE);
+	vmx_msr_bitmap_init(bitmap);
 	vmx_msr_allow_write(bitmap, X2APIC_MSR_BASE + (APIC_TPR >> 4));
 	vmx_msr_allow_write(bitmap, X2APIC_MSR_EOI);
 	return 0;

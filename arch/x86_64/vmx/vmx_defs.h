@@ -27,7 +27,6 @@
 #define MSR_IA32_VMX_TRUE_EXIT	     0x48f
 #define MSR_IA32_VMX_TRUE_ENTRY	     0x490
 #define VMX_BASIC_TRUE_CTLS	     (1ull << 55)
-#define MSR_IA32_PAT		     0x277
 
 /* Execution controls. */
 #define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
@@ -130,11 +129,13 @@ enum vmcs_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SE
 #endif
 
 /* Access rights (SDM Vol. 3C §24.4.1, table 24-2). */
-#define VMX_AR_CODE64	0xa09b
-#define VMX_AR_CODE32	0xc09b
-#define VMX_AR_DATA	0xc093
-#define VMX_AR_TSS64	0x008b
-#define VMX_AR_UNUSABLE 0x10000
+#define VMX_AR_CODE64	 0xa09b
+#define VMX_AR_CODE32	 0xc09b
+#define VMX_AR_DATA	 0xc093
+#define VMX_AR_TSS64	 0x008b /* a busy TSS: also what real mode needs */
+#define VMX_AR_REAL_CODE 0x009b
+#define VMX_AR_REAL_DATA 0x0093
+#define VMX_AR_UNUSABLE	 0x10000
 
 /* Basic exit reasons (appendix C). */
 #define VMX_EXIT_EXCEPTION_NMI	  0

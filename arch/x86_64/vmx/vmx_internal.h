@@ -26,7 +26,8 @@ struct virt_vcpu {
 	bool exitless;		/* physical interrupts go through the guest's IDT */
 	uint64_t exitless_eptp; /* ... backed by this EPT (its clone) */
 	struct virt_entry_state entry;
-	struct virt_vcpu *next; /* every vCPU created, newest first (vmx.c) */
+	uint64_t syscall_msrs[5]; /* vmx_msrs.c: while not loaded on a CPU */
+	struct virt_vcpu *next;	  /* every vCPU created, newest first (vmx.c) */
 };
 
 static inline void vmwrite(uint64_t field, uint64_t value)
@@ -60,6 +61,13 @@ int vmx_apicv_create(struct virt_vcpu *v);
 bool vmx_apic_enter(struct virt_vcpu *v, const struct virt_apic_regs *r);
 /* Clears the WRMSR exit bit of `msr` (0-0x1fff) in an MSR bitmap (§24.6.9). */
 void vmx_msr_allow_write(uint8_t *bitmap, uint32_t msr);
+/* Every MSR intercepted but those the guest owns outright (vmx_msrs.c). */
+void vmx_msr_bitmap_init(uint8_t *bitmap);
+/* The guest's SYSCALL MSRs, which VM entries and exits leave alone, in the
+ * CPU while the vCPU is loaded on it (vmx_msrs.c). */
+void vmx_guest_msrs_load(struct virt_vcpu *v);
+void vmx_guest_msrs_save(struct virt_vcpu *v);
+enum virt_msr_result vmx_vcpu_msr(struct virt_vcpu *v, uint32_t msr, bool write, uint64_t *value);
 /* The MSR bitmap the vCPU's current mode calls for. */
 uint64_t vmx_msr_bitmap(const struct virt_vcpu *v, bool eoi_passthrough);
 void vmx_apic_exit(struct virt_vcpu *v, struct virt_apic_regs *r);
