@@ -1,5 +1,5 @@
-/* National Semiconductor PC16550D UART: register offsets and bits (data sheet
- * table 2), and the polled console driver built on them. The registers are
+/* National Semiconductor PC16550D UART: the polled console driver built on
+ * its registers (drivers/uart16550_regs.h). The registers are
  * reached through a tiny ops table: I/O ports (COM1-COM4 and other legacy
  * ports) or memory-mapped registers (PCI and SoC UARTs, at a 1, 2 or 4-byte
  * stride and access width). */
@@ -8,29 +8,7 @@
 
 #include <stdint.h>
 
-#define COM1_PORT 0x3f8
-#define COM2_PORT 0x2f8
-#define COM3_PORT 0x3e8
-#define COM4_PORT 0x2e8
-
-#define UART_THR  0 /* transmit holding (write, DLAB=0) */
-#define UART_DLL  0 /* divisor latch low (DLAB=1) */
-#define UART_IER  1 /* interrupt enable (DLAB=0) */
-#define UART_DLM  1 /* divisor latch high (DLAB=1) */
-#define UART_FCR  2 /* FIFO control */
-#define UART_LCR  3 /* line control */
-#define UART_MCR  4 /* modem control */
-#define UART_LSR  5 /* line status */
-#define UART_REGS 8
-
-#define UART_LCR_8N1	      0x03
-#define UART_LCR_DLAB	      0x80
-#define UART_FCR_ENABLE_CLEAR 0x07
-#define UART_MCR_DTR_RTS_OUT2 0x0b
-#define UART_LSR_THRE	      0x20
-#define UART_LSR_TEMT	      0x40 /* shift register empty too */
-
-#define UART_CLOCK_HZ 1843200
+#include "drivers/uart16550_regs.h"
 
 struct uart;
 

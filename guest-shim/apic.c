@@ -39,6 +39,15 @@ uint32_t shim_apic_read(uint32_t reg)
 	return x2apic ? (uint32_t)rdmsr(X2APIC_MSR_BASE + (reg >> 4)) : *xapic_register(reg);
 }
 
+/* This vCPU's APIC ID: all 32 bits in x2APIC mode, bits 31:24 in xAPIC
+ * mode (SDM §11.4.6). */
+uint32_t shim_apic_id(void)
+{
+	uint32_t id = shim_apic_read(APIC_ID);
+
+	return x2apic ? id : id >> 24;
+}
+
 /* Every vCPU of a VM must use the same mode: the interrupt handler's EOI
  * follows this global. */
 void shim_apic_enable(bool use_x2apic)
@@ -76,6 +85,8 @@ void shim_interrupt(uint64_t vector)
 {
 	if (vector == SHIM_VEC_DEVICE)
 		shim_device_interrupt();
+	else if (vector == SHIM_VEC_UART)
+		shim_uart_interrupt();
 	__atomic_fetch_add(&shim_irq_count[vector], 1, __ATOMIC_RELEASE);
 	shim_apic_write(APIC_EOI, 0);
 }

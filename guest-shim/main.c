@@ -42,6 +42,10 @@
  *   net-ping n=N    virtio-net: N echoed round trips (net_workloads.c)
  *   vio-bad case=C  one malformed virtio-blk request: NEEDS_RESET, then a
  *                   reset and a good request (vio_bad.c)
+ *   uart [apic=xapic] [trigger=level]
+ *                   COM1: lines written polling LSR, then a line written
+ *                   from its THRE interrupt through the I/O APIC, pin 4
+ *                   edge- or level-triggered (uart.c)
  *   chaos seed=S n=N ms=M [mmio=1] [pci=1] [oob=1]
  *                   a hostile guest: seeded storms of IPIs, timers, MMIO,
  *                   ports, MSRs and wild hypercalls, counted (chaos.c)
@@ -367,6 +371,10 @@ static void run_workload(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	} else if (shim_arg_is(cmdline, "workload", "vio-bad")) {
 		apic_start(cmdline);
 		shim_run_vio_bad(cmdline, ram_bytes, vcpu);
+	} else if (shim_arg_is(cmdline, "workload", "uart")) {
+		apic_start(cmdline);
+		if (vcpu == 0)
+			shim_run_uart(cmdline);
 	} else if (shim_arg_is(cmdline, "workload", "chaos")) {
 		apic_start(cmdline);
 		shim_run_chaos(cmdline, ram_bytes, vcpu);

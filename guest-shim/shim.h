@@ -16,6 +16,7 @@
 #define SHIM_VEC_IPI	0x50 /* + the receiving vCPU's index */
 #define SHIM_VEC_DEVICE 0x60 /* test-irq's interrupts */
 #define SHIM_VEC_DONE	0x4f /* a vCPU tells vCPU 0 it has finished */
+#define SHIM_VEC_UART	0x44 /* COM1's interrupt through the I/O APIC (workload=uart) */
 
 /* virtio workloads: queue interrupts, configuration changes, and the wake-up
  * vCPU 0 sends the irq vCPU when the workload is over */
@@ -52,6 +53,7 @@ void shim_wrmsr(uint32_t msr, uint64_t value);
 void shim_apic_enable(bool x2apic);
 void shim_apic_write(uint32_t reg, uint32_t value);
 uint32_t shim_apic_read(uint32_t reg);
+uint32_t shim_apic_id(void);
 void shim_apic_send_ipi(uint32_t dest, uint8_t vector);
 uint64_t shim_timer_khz(void);
 void shim_wait_irqs(uint8_t vector, uint64_t count);
@@ -74,6 +76,9 @@ void shim_run_blk_irq(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
 void shim_run_net(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu, bool ping);
 void shim_run_vio_bad(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);
 void shim_run_forge(void);
+/* workload=uart (uart.c): COM1 polled, then interrupt-driven */
+void shim_run_uart(const char *cmdline);
+void shim_uart_interrupt(void);
 /* workload=chaos (chaos.c): its #GP handler goes in before the IDT. */
 void shim_chaos_hooks(void);
 void shim_run_chaos(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu);

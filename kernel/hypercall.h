@@ -72,7 +72,11 @@
 #define HR_CHAOS_HC_BUSY    49 /* ... of which returned HC_BUSY (log budget) */
 #define HR_CHAOS_US	    50 /* ... microseconds it ran */
 #define HR_CHAOS_DONE	    51 /* ... its seed: the last report */
-#define HR_KEYS		    52
+#define HR_UART_THRE_IRQS   52 /* workload=uart: THRE interrupts through the I/O APIC */
+#define HR_UART_OTHER_IRQS  53 /* ... its interrupts whose IIR named no THRE */
+#define HR_UART_TX_BYTES    54 /* ... bytes written from the interrupt handler */
+#define HR_IOAPIC_VERSION   55 /* ... the I/O APIC's version register */
+#define HR_KEYS		    56
 
 #define HC_ERROR (~0ull)
 /* HC_CONSOLE_WRITE and HC_REPORT: the VM's log budget is spent for now and

@@ -14,6 +14,7 @@
 #include "kernel/vcpu.h"
 #include "kernel/vm.h"
 #include "kernel/vmexit.h"
+#include "kernel/vplat_devices.h"
 
 void vcpu_wait_for_sipi(struct vcpu *v)
 {
@@ -45,8 +46,11 @@ static void deliver_init_sipi(struct vcpu *to, const struct vlapic_ipi *ipi)
 /* Fixed and lowest-priority IPIs reach the vCPUs of the sender's VM that the
  * destination names (lowest priority: the first of them, SDM §11.6.2.4
  * leaves the choice to the implementation); INIT and STARTUP start
- * application processors; NMIs are not delivered. */
-static unsigned deliver_to_vm(struct vm *vm, const struct vlapic_ipi *ipi, const struct vcpu *from)
+ * application processors; NMIs are not delivered. A device's edge interrupt
+ * may go exitless; a level-triggered one never does, because its EOI must
+ * reach the virtual APIC (and through it the I/O APIC). */
+static unsigned deliver_to_vm(struct vm *vm, const struct vlapic_ipi *ipi, const struct vcpu *from,
+			      bool level)
 {
 	bool start = ipi->delivery == APIC_ICR_DELIVERY_INIT ||
 		     ipi->delivery == APIC_ICR_DELIVERY_STARTUP;
@@ -65,7 +69,9 @@ static unsigned deliver_to_vm(struct vm *vm, const struct vlapic_ipi *ipi, const
 				deliver_init_sipi(to, ipi);
 			continue;
 		}
-		if (from || !exitless_send(to, ipi->vector)) /* a device's: exitless */
+		if (level)
+			vcpu_interrupt_trigger(to, ipi->vector, true);
+		else if (from || !exitless_send(to, ipi->vector)) /* a device's: exitless */
 			vcpu_interrupt(to, ipi->vector);
 		n++;
 		if (ipi->delivery == APIC_ICR_DELIVERY_LOWEST)
@@ -78,7 +84,7 @@ static void deliver_ipi(void *ctx, const struct vlapic_ipi *ipi)
 {
 	struct vcpu *from = ctx;
 
-	deliver_to_vm(from->vm, ipi, from);
+	deliver_to_vm(from->vm, ipi, from, false);
 }
 
 /* An MSI is an interrupt message like an IPI (SDM Vol. 3A §11.11.1, .2):
@@ -97,7 +103,22 @@ unsigned vcpu_deliver_msi(struct vm *vm, uint64_t address, uint32_t data)
 	if ((address & 0xfff00000u) != 0xfee00000u || ipi.vector < 16)
 		return 0;
 	ipi.broadcast = ipi.dest == 0xff;
-	return deliver_to_vm(vm, &ipi, NULL);
+	return deliver_to_vm(vm, &ipi, NULL, false);
+}
+
+unsigned vcpu_deliver_message(struct vm *vm, const struct vlapic_ipi *ipi, bool level)
+{
+	if (ipi->vector < 16)
+		return 0;
+	return deliver_to_vm(vm, ipi, NULL, level);
+}
+
+/* The EOI of a level-triggered interrupt goes back to the VM's I/O APIC. */
+static void level_eoi(void *ctx, uint8_t vector)
+{
+	struct vcpu *v = ctx;
+
+	vplat_eoi(v->vm, vector);
 }
 
 #define FXSAVE_FCW   0 /* offsets in the FXSAVE area (SDM Vol. 1 Table 10-2) */
@@ -111,6 +132,7 @@ void vcpu_init(struct vcpu *v, struct vm *vm, uint32_t id)
 	v->sipi_vector = -1;
 	vlapic_init(&v->lapic, id, id == 0, deliver_ipi, v);
 	v->lapic.timer_min_period = tsc_from_us(VCPU_TIMER_MIN_PERIOD_US);
+	v->lapic.level_eoi = level_eoi;
 	/* the x87 and SSE state after INIT (SDM Vol. 3A §10.1.1, Table 10-1):
 	 * FCW 0x037f, every exception masked in MXCSR (0x1f80) */
 	v->fpu[FXSAVE_FCW] = 0x7f;
@@ -129,7 +151,12 @@ void vcpu_kick(const struct vcpu *v)
 
 void vcpu_interrupt(struct vcpu *v, uint8_t vector)
 {
-	vlapic_set_irr(&v->lapic, vector);
+	vcpu_interrupt_trigger(v, vector, false);
+}
+
+void vcpu_interrupt_trigger(struct vcpu *v, uint8_t vector, bool level)
+{
+	vlapic_set_irr_trigger(&v->lapic, vector, level);
 	core_loop_wake(v);
 	vcpu_kick(v);
 }

@@ -62,10 +62,16 @@ void vcpu_run_until(struct vcpu *v, uint64_t end);
 void vcpu_kick(const struct vcpu *v);
 /* Any core: interrupt `vector` for the vCPU (a device or an IPI). */
 void vcpu_interrupt(struct vcpu *v, uint8_t vector);
+/* The same with its trigger mode (level: its EOI reaches the I/O APIC). */
+void vcpu_interrupt_trigger(struct vcpu *v, uint8_t vector, bool level);
 /* Any core: delivers an MSI message (a virtual device's) to the vCPUs of
  * `vm` it names; returns how many took it (0: it named none, or is not an
  * interrupt message). */
 unsigned vcpu_deliver_msi(struct vm *vm, uint64_t address, uint32_t data);
+/* Any core: delivers an interrupt message (an I/O APIC's) to the vCPUs of
+ * `vm` its destination names, fixed or lowest priority; level-triggered
+ * ones set the TMR. Returns how many took it. */
+unsigned vcpu_deliver_message(struct vm *vm, const struct vlapic_ipi *ipi, bool level);
 /* Registers the xAPIC page of the VM's vCPUs in its MMIO dispatch. */
 int vcpu_attach_apic_page(struct vm *vm);
 

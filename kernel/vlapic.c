@@ -85,6 +85,19 @@ void vlapic_set_irr(struct vlapic *l, uint8_t vector)
 	__atomic_fetch_or(&l->irr[vector / 32], 1u << (vector % 32), __ATOMIC_RELEASE);
 }
 
+/* The TMR bit goes in before the IRR bit, so whoever accepts the vector
+ * sees its trigger mode. */
+void vlapic_set_irr_trigger(struct vlapic *l, uint8_t vector, bool level)
+{
+	uint32_t bit = 1u << (vector % 32);
+
+	if (level)
+		__atomic_fetch_or(&l->tmr[vector / 32], bit, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&l->tmr[vector / 32], ~bit, __ATOMIC_RELEASE);
+	vlapic_set_irr(l, vector);
+}
+
 int vlapic_pending_vector(const struct vlapic *l)
 {
 	int v = highest_bit(l->irr);
@@ -110,6 +123,18 @@ void vlapic_set_isr(struct vlapic *l, uint8_t vector)
 	l->isr[vector / 32] |= 1u << (vector % 32);
 }
 
+/* A retired level-triggered vector's EOI goes on to the I/O APIC (SDM
+ * §11.8.5; EOI-broadcast suppression is not offered). */
+static void level_eoi(struct vlapic *l, int v)
+{
+	uint32_t bit = 1u << (v % 32);
+
+	if (!(__atomic_fetch_and(&l->tmr[v / 32], ~bit, __ATOMIC_ACQ_REL) & bit))
+		return;
+	if (l->level_eoi)
+		l->level_eoi(l->ctx, (uint8_t)v);
+}
+
 /* EOI retires the highest in-service interrupt (SDM §11.8.5). */
 static void eoi(struct vlapic *l)
 {
@@ -118,8 +143,8 @@ static void eoi(struct vlapic *l)
 	if (v < 0)
 		return;
 	l->isr[v / 32] &= ~(1u << (v % 32));
-	l->tmr[v / 32] &= ~(1u << (v % 32));
 	l->eois++;
+	level_eoi(l, v);
 }
 
 /* --- the timer (SDM §11.5.4) ------------------------------------------------ */
@@ -523,6 +548,9 @@ static unsigned bits_set(uint32_t x)
 
 bool vlapic_hw_delivery_possible(const struct vlapic *l)
 {
+	for (int w = 0; w < 8; w++)
+		if (__atomic_load_n(&l->tmr[w], __ATOMIC_ACQUIRE))
+			return false;
 	return (l->apic_base & (IA32_APIC_BASE_EN | IA32_APIC_BASE_EXTD)) ==
 	       (IA32_APIC_BASE_EN | IA32_APIC_BASE_EXTD);
 }

@@ -41,6 +41,9 @@ struct vlapic {
 	 * would spend all its time exiting for it. Set by the owner after
 	 * vlapic_init; `timer_clamped` counts the periods it raised. */
 	uint64_t timer_min_period, timer_clamped;
+	/* The EOI of a level-triggered vector (its TMR bit set), for the I/O
+	 * APIC that sent it (SDM §11.8.5): set by the owner, NULL for none. */
+	void (*level_eoi)(void *ctx, uint8_t vector);
 	uint64_t timer_fired, ipis_sent, eois;
 };
 
@@ -60,6 +63,9 @@ bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value, uint64_t n
 
 /* Any CPU: the interrupt `vector` is requested (edge-triggered). */
 void vlapic_set_irr(struct vlapic *l, uint8_t vector);
+/* Any CPU: the same with its trigger mode, which goes into the TMR (SDM
+ * §11.8.4): a level-triggered vector's EOI is passed to `level_eoi`. */
+void vlapic_set_irr_trigger(struct vlapic *l, uint8_t vector, bool level);
 /* The highest requested vector the processor priority lets through, or -1. */
 int vlapic_pending_vector(const struct vlapic *l);
 /* The highest vector in service, or -1. */
@@ -80,7 +86,8 @@ void vlapic_timer_expire(struct vlapic *l, uint64_t now);
 void vlapic_hw_take(struct vlapic *l, uint32_t irr[8], uint32_t isr[8], uint32_t *tpr);
 unsigned vlapic_hw_give(struct vlapic *l, const uint32_t taken_irr[8], const uint32_t irr[8],
 			const uint32_t isr[8], uint32_t tpr);
-/* Whether the CPU may deliver for this APIC: enabled, in x2APIC mode. */
+/* Whether the CPU may deliver for this APIC: enabled, in x2APIC mode, and no
+ * level-triggered vector requested or in service (their EOI must exit). */
 bool vlapic_hw_delivery_possible(const struct vlapic *l);
 /* Whether an IPI or logical destination names this APIC. */
 bool vlapic_is_destination(const struct vlapic *l, const struct vlapic_ipi *ipi, bool is_sender);

@@ -20,6 +20,7 @@
 #include "kernel/vdev.h"
 #include "kernel/vm.h"
 #include "kernel/vmexit.h"
+#include "kernel/vplat_devices.h"
 #include "arch/x86_64/apic_regs.h"
 #include "arch/x86_64/nested_pt.h"
 
@@ -58,6 +59,9 @@ static const char *attach_devices(struct vm *vm, const struct manifest *m)
 		return "cannot register the debug port";
 	if (vcpu_attach_apic_page(vm))
 		return "cannot register the local APIC page";
+	why = vplat_attach(vm);
+	if (why)
+		return why;
 	for (uint32_t d = 0; d < vm->cfg->ndevices; d++) {
 		enum manifest_device_type type = vm->cfg->devices[d].type;
 

@@ -49,6 +49,7 @@ struct vm {
 	struct pio_range pio[VM_MAX_PIO_RANGES];
 	unsigned npio;
 	struct vm_pci *pci;		   /* its virtio devices (kernel/vdev.h), or NULL */
+	struct vplat *plat;		   /* its I/O APIC and COM1 (kernel/vplat_devices.h) */
 	uint64_t start_tsc;		   /* its first VM entry */
 	uint64_t first_hypercall_tsc;	   /* its first hypercall exit */
 	struct spinlock log_lock;	   /* its log budgets: */

@@ -104,6 +104,10 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_CHAOS_HC_BUSY] = "chaos_hc_busy",
 	[HR_CHAOS_US] = "chaos_us",
 	[HR_CHAOS_DONE] = "chaos_done",
+	[HR_UART_THRE_IRQS] = "uart_thre_irqs",
+	[HR_UART_OTHER_IRQS] = "uart_other_irqs",
+	[HR_UART_TX_BYTES] = "uart_tx_bytes",
+	[HR_IOAPIC_VERSION] = "ioapic_version",
 };
 
 const char *vmexit_reason_name(unsigned reason)

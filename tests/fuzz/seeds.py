@@ -322,6 +322,8 @@ def vnet():
                              [(0x400, frame)])
 
 
+# --- virtual platform (vplat/) -------------------------------------------------------------
+
 def linux_boot():
     """bzImage setup headers: a Debian-like 2.15 one, and the ways linux_parse refuses one."""
     def header(version=0x020F, sects=4, jump_len=0x6A, xload=1, init_size=0x2000000, size=0xC00):
@@ -348,10 +350,46 @@ def linux_boot():
     yield "init-size-small", header(init_size=0x100)
 
 
+def vioapic():
+    def rec(op, arg=0, value=0):
+        return bytes([op, arg]) + le32(value)
+
+    def route(pin, low, high=0):
+        return rec(0, 0, 0x11 + 2 * pin) + rec(0, 1, high) + rec(0, 0, 0x10 + 2 * pin) + \
+            rec(0, 1, low)
+    ver = rec(0, 0, 1) + rec(1, 1)
+    yield "edge-pin4", ver + route(4, 0x44) + rec(2, 4, 1) + rec(2, 4, 0) + rec(2, 4, 1)
+    yield "level-eoi", route(9, 0x61 | 1 << 15) + rec(2, 9, 1) + rec(3, 0x61) + rec(2, 9, 0) + \
+        rec(0, 2, 0x61) + rec(2, 9, 1)
+    yield "masked-unmask", route(2, 0x52 | 1 << 15 | 1 << 16) + rec(2, 2, 1) + \
+        route(2, 0x52 | 1 << 15) + rec(4) + rec(3, 0x52) + rec(4) + rec(2, 2, 1)
+    yield "id-polarity", rec(0, 0, 0) + rec(0, 1, 0xffffffff) + rec(2, 11, 1) + \
+        route(11, 0x80 | 1 << 13) + rec(2, 11, 0)
+
+
+def vuart():
+    def w(reg, value):
+        return bytes([0x80 | reg, value])
+
+    def r(reg):
+        return bytes([reg, 0])
+    autoconfig = w(1, 0) + r(1) + w(1, 0x0f) + r(1) + w(1, 0) + w(4, 0x1a) + r(6) + \
+        w(4, 0) + w(3, 0xbf) + r(2) + w(3, 0) + w(2, 1) + r(2) + w(2, 0x21) + r(2) + \
+        w(3, 0x80) + w(2, 0x21) + r(2) + w(3, 0) + w(1, 0x40) + r(1) + w(7, 0xa5) + r(7)
+    yield "linux-autoconfig", autoconfig
+    yield "linux-startup", w(2, 7) + r(5) + r(0) + r(2) + r(6) + w(1, 2) + r(2) + w(1, 0) + \
+        w(1, 2) + r(2) + w(1, 0) + w(4, 0x0b)
+    yield "polled-line", w(3, 0x83) + w(0, 1) + w(1, 0) + w(3, 3) + \
+        b"".join(r(5) + w(0, c) for c in b"hello\n")
+    yield "irq-line", w(1, 2) + b"".join(r(2) + w(0, c) for c in b"irq\n") + r(2) + w(1, 0) + \
+        w(4, 0x10) + w(1, 8) + r(2) + r(6) + r(2)
+
+
 TARGETS = {
     "fuzz_manifest": manifest, "fuzz_elf": elf, "fuzz_acpi": acpi,
     "fuzz_insn_decode": insn_decode, "fuzz_guest_walk": guest_walk, "fuzz_vlapic": vlapic,
-    "fuzz_vblk": vblk, "fuzz_vnet": vnet, "fuzz_linux_boot": linux_boot,
+    "fuzz_vblk": vblk, "fuzz_vnet": vnet, "fuzz_linux_boot": linux_boot, "fuzz_vioapic": vioapic,
+    "fuzz_vuart": vuart,
 }
 
 

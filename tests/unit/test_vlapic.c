@@ -306,6 +306,48 @@ static void test_hardware_delivery_hand_over(void **state)
 	assert_false(vlapic_hw_delivery_possible(&l));
 }
 
+static uint8_t level_eoi_vector;
+static int level_eois;
+
+static void record_level_eoi(void *ctx, uint8_t vector)
+{
+	(void)ctx;
+	level_eoi_vector = vector;
+	level_eois++;
+}
+
+/* A level-triggered vector sets its TMR bit (SDM §11.8.4); its EOI clears
+ * it and goes on to the I/O APIC (§11.8.5); an edge one's does not. Hardware
+ * delivery is off while a level vector is requested or in service. */
+static void test_level_triggered_eoi(void **state)
+{
+	struct vlapic l;
+	uint64_t tmr2;
+
+	(void)state;
+	enabled_x2apic(&l, 0);
+	l.level_eoi = record_level_eoi;
+	level_eois = 0;
+	vlapic_set_irr_trigger(&l, 0x44, true);
+	vlapic_set_irr_trigger(&l, 0x30, false);
+	assert_true(vlapic_msr_read(&l, MSR(APIC_TMR + 0x20), 0, &tmr2));
+	assert_int_equal(tmr2, 1u << 4);
+	assert_false(vlapic_hw_delivery_possible(&l));
+	vlapic_accept(&l, 0x44);
+	vlapic_accept(&l, 0x30);
+	assert_true(vlapic_msr_write(&l, MSR(APIC_EOI), 0, 0)); /* retires 0x44 */
+	assert_int_equal(level_eois, 1);
+	assert_int_equal(level_eoi_vector, 0x44);
+	assert_int_equal(l.tmr[2], 0);
+	assert_true(vlapic_hw_delivery_possible(&l));
+	assert_true(vlapic_msr_write(&l, MSR(APIC_EOI), 0, 0)); /* 0x30: edge */
+	assert_int_equal(level_eois, 1);
+	/* an edge request of the vector clears its TMR bit again */
+	vlapic_set_irr_trigger(&l, 0x44, true);
+	vlapic_set_irr_trigger(&l, 0x44, false);
+	assert_int_equal(l.tmr[2], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_mode_transitions),
 		cmocka_unit_test(test_software_disable_masks_lvts),
 		cmocka_unit_test(test_hardware_delivery_hand_over),
+		cmocka_unit_test(test_level_triggered_eoi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
