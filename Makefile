@@ -39,7 +39,21 @@ $(BUILD)/include/jsmn.h: /usr/include/jsmn.h
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(BUILD)/k/%.c.o: %.c $(BUILD)/include/jsmn.h
+# The VM's DSDT (vplat/dsdt.asl), compiled by Debian's iasl (acpica-tools) with warnings as errors,
+# then made a C array for vplat/acpi_dsdt.c: the hypervisor, the unit tests and the fuzzers all get it.
+$(BUILD)/vplat/dsdt.aml: vplat/dsdt.asl
+	@mkdir -p $(@D)
+	iasl -vs -we -p $(basename $@) $< >$(@D)/iasl.log || { cat $(@D)/iasl.log; false; }
+
+$(BUILD)/include/generated/dsdt_aml.h: $(BUILD)/vplat/dsdt.aml
+	@mkdir -p $(@D)
+	xxd -i -n vacpi_dsdt_aml $< | sed 's/^unsigned/static const unsigned/' >$@.tmp
+	mv $@.tmp $@
+
+# Headers made at build time, which any pure-logic source may include.
+GEN_HEADERS := $(BUILD)/include/jsmn.h $(BUILD)/include/generated/dsdt_aml.h
+
+$(BUILD)/k/%.c.o: %.c $(GEN_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(KCFLAGS) -c $< -o $@
 
@@ -83,7 +97,7 @@ debug: deps
 	$(MAKE) iso
 	tools/debug --smp 4 $(ISO)
 
-$(BUILD)/unit/%: tests/unit/%.c $(HOST_SRCS) $(BUILD)/include/jsmn.h
+$(BUILD)/unit/%: tests/unit/%.c $(HOST_SRCS) $(GEN_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(HCFLAGS) -o $@ $< $(HOST_SRCS) -lcmocka
 
@@ -121,7 +135,7 @@ clean:
 # --- host benchmarks (tests/bench/*.c): pure-logic code measured on the host
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
-$(BUILD)/bench/%: tests/bench/%.c $(HOST_SRCS) $(BUILD)/include/jsmn.h
+$(BUILD)/bench/%: tests/bench/%.c $(HOST_SRCS) $(GEN_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -I$(BUILD)/include -DHOSTED -o $@ $< $(HOST_SRCS)
 bench-bins: $(BENCH_BINS)
@@ -132,7 +146,7 @@ bench-bins: $(BENCH_BINS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_TIME ?= 60
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(HOST_SRCS) $(BUILD)/include/jsmn.h
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(HOST_SRCS) $(GEN_HEADERS)
 	@mkdir -p $(@D)
 	clang -std=gnu11 -O1 -g -I. -I$(BUILD)/include -DHOSTED \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(HOST_SRCS)

@@ -23,6 +23,7 @@ struct guest_start {
 	/* Every vCPU starts at the entry, RDX = its index (guest-shim's start);
 	 * otherwise vCPU 0 alone does and the others wait for INIT/SIPI. */
 	bool all_vcpus_start;
+	bool acpi_tables; /* the loader wrote ACPI tables: they announce a PCI bus */
 };
 
 struct guest_loader {

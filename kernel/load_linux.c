@@ -15,11 +15,21 @@
 #include "kernel/guest_load.h"
 #include "kernel/vdev.h"
 #include "kernel/vm.h"
+#include "kernel/vplat_devices.h"
+#include "vplat/acpi_build.h"
+#include "vplat/ioapic_regs.h"
 #include "vplat/linux_boot.h"
 #include "vplat/memmap.h"
 
-#define LINUX_ZERO_PAGE 0x7000
-#define LINUX_CMDLINE	0x20000
+#define LINUX_ZERO_PAGE	    0x7000
+#define LINUX_CMDLINE	    0x20000
+#define LINUX_CMDLINE_BYTES 0x800 /* what Debian's kernel takes (cmdline_size 2047) */
+
+/* The static DSDT describes the windows of the virtual PCI bus. */
+_Static_assert(VACPI_ECAM_BASE == VDEV_ECAM_BASE && VACPI_ECAM_SIZE == VDEV_ECAM_SIZE,
+	       "the DSDT's ECAM is the virtual bus's");
+_Static_assert(VACPI_PCI_MMIO_BASE == VDEV_HOLE_BASE && VACPI_PCI_MMIO_SIZE == VDEV_HOLE_SIZE,
+	       "the DSDT's memory window is where BARs go");
 
 static bool detect(const void *image, size_t size)
 {
@@ -70,6 +80,39 @@ static const char *place_initrd(struct vm *vm, const struct boot_info *bi,
 	return NULL;
 }
 
+/* The VM's ACPI tables in the BIOS area: every vCPU (the turbo one too),
+ * the I/O APIC, the PCI bus, COM1, the soft-off port. */
+static const char *write_acpi(struct vm *vm)
+{
+	uint32_t ncpus = vm->cfg->vcpus + vm->cfg->turbo_vcpu;
+	struct vacpi_config cfg = {
+		.ncpus = ncpus,
+		.ioapic_base = IOAPIC_DEFAULT_BASE,
+		.ioapic_id = vacpi_ioapic_id(ncpus),
+		.ecam_base = VACPI_ECAM_BASE,
+		.pci_mmio_base = VACPI_PCI_MMIO_BASE,
+		.pci_mmio_size = VACPI_PCI_MMIO_SIZE,
+		.sleep_port = VPLAT_SLEEP_PORT,
+	};
+	uint8_t *ram = phys_to_virt(vm->ram_hpa);
+
+	if (!vacpi_build(ram + VACPI_GPA, VACPI_SIZE, VACPI_GPA, &cfg))
+		return "its vCPUs do not fit in the ACPI tables";
+	return NULL;
+}
+
+/* The manifest's command line, and which CPU is the turbo vCPU: Linux
+ * numbers CPUs in MADT order, so the turbo vCPU (the VM's last) is CPU
+ * `vcpus`; guest-linux/init steers the device interrupts there. */
+static void write_cmdline(const struct vm *vm, char *dst)
+{
+	if (vm->cfg->turbo_vcpu)
+		snprintf(dst, LINUX_CMDLINE_BYTES, "%s corevisor.turbo_cpu=%u", vm->cfg->cmdline,
+			 vm->cfg->vcpus);
+	else
+		snprintf(dst, LINUX_CMDLINE_BYTES, "%s", vm->cfg->cmdline);
+}
+
 static const char *load(struct vm *vm, const struct boot_info *bi, const void *image, size_t size,
 			struct guest_start *start)
 {
@@ -89,14 +132,17 @@ static const char *load(struct vm *vm, const struct boot_info *bi, const void *i
 	why = place_kernel(vm, image, &li, &kernel);
 	if (!why && vm->cfg->initrd[0])
 		why = place_initrd(vm, bi, &li, kernel + li.init_size, &initrd);
+	if (!why)
+		why = write_acpi(vm);
 	if (why)
 		return why;
-	memcpy(ram + LINUX_CMDLINE, vm->cfg->cmdline, strlen(vm->cfg->cmdline) + 1);
+	write_cmdline(vm, (char *)ram + LINUX_CMDLINE);
 	memmap_build(&map, vm->ram_bytes, VDEV_ECAM_BASE, VDEV_ECAM_SIZE);
 	linux_build_zero_page(ram + LINUX_ZERO_PAGE, image, &li,
 			      &(struct linux_boot_params){.cmdline_gpa = LINUX_CMDLINE,
 							  .initrd_gpa = initrd.gpa,
 							  .initrd_bytes = initrd.bytes,
+							  .rsdp_gpa = VACPI_GPA,
 							  .memmap = &map});
 	guest_build_identity_map(ram);
 	start->entry = (struct virt_entry_state){.rip = kernel + LINUX_ENTRY64_OFFSET,
@@ -104,6 +150,7 @@ static const char *load(struct vm *vm, const struct boot_info *bi, const void *i
 						 .cr3 = GUEST_PAGE_TABLES,
 						 .long_mode = true};
 	start->regs.rsi = LINUX_ZERO_PAGE;
+	start->acpi_tables = true;
 	return NULL;
 }
 

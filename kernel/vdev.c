@@ -656,31 +656,34 @@ static const char *register_windows(struct vm *vm, struct vm_pci *pci)
 	return NULL;
 }
 
-const char *vdev_attach_all(struct vm *vm, const struct manifest *m)
+/* The bus and its windows, once. */
+static const char *create_bus(struct vm *vm)
 {
 	struct vm_pci *pci;
-	const char *err;
 
-	for (uint32_t i = 0; i < vm->cfg->ndevices; i++) {
+	if (vm->pci)
+		return NULL;
+	pci = vm->pci = mem_zalloc(sizeof(*vm->pci));
+	if (!pci)
+		return "no memory for its PCI bus";
+	pci->lock = (struct spinlock)SPINLOCK_INIT;
+	pci->gmem = (struct gmem){phys_to_virt(vm->ram_hpa), vm->ram_bytes};
+	vpci_bus_init(&pci->bus, VDEV_HOLE_BASE, VDEV_HOLE_SIZE);
+	return register_windows(vm, pci);
+}
+
+const char *vdev_attach_all(struct vm *vm, const struct manifest *m, bool bus_announced)
+{
+	const char *err = bus_announced ? create_bus(vm) : NULL;
+
+	for (uint32_t i = 0; i < vm->cfg->ndevices && !err; i++) {
 		if (!manifest_device_is_virtio(&vm->cfg->devices[i]))
 			continue;
-		if (!vm->pci) {
-			vm->pci = mem_zalloc(sizeof(*vm->pci));
-			if (!vm->pci)
-				return "no memory for its PCI bus";
-			pci = vm->pci;
-			pci->lock = (struct spinlock)SPINLOCK_INIT;
-			pci->gmem = (struct gmem){phys_to_virt(vm->ram_hpa), vm->ram_bytes};
-			vpci_bus_init(&pci->bus, VDEV_HOLE_BASE, VDEV_HOLE_SIZE);
-			err = register_windows(vm, pci);
-			if (err)
-				return err;
-		}
-		err = create_device(vm, vm->pci, m, i);
-		if (err)
-			return err;
+		err = create_bus(vm);
+		if (!err)
+			err = create_device(vm, vm->pci, m, i);
 	}
-	return NULL;
+	return err;
 }
 
 /* --- statistics ------------------------------------------------------------ */

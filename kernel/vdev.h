@@ -55,7 +55,8 @@ struct vdev {
 	uint64_t kicks, irqs, irqs_undelivered, exit_mode_runs;
 };
 
-/* The VM's bus and devices; NULL in a VM without virtio devices. */
+/* The VM's bus and devices; NULL in a VM without virtio devices whose
+ * firmware tables announce no PCI bus either. */
 struct vm_pci {
 	struct spinlock lock; /* the bus: 0xCF8 and configuration cycles */
 	struct vpci_bus bus;
@@ -69,8 +70,9 @@ struct vm_pci {
 extern const struct ioloop_queue_ops vdev_queue_ops;
 
 /* Builds the VM's virtio devices from the manifest and registers their
- * windows; NULL, or why the VM cannot run. */
-const char *vdev_attach_all(struct vm *vm, const struct manifest *m);
+ * windows, and the bus alone when `bus_announced` (its ACPI tables name it)
+ * even without devices; NULL, or why the VM cannot run. */
+const char *vdev_attach_all(struct vm *vm, const struct manifest *m, bool bus_announced);
 /* I/O core: a blk device's completions held by vIC whose time is up get
  * their interrupt; returns the earliest deadline still held (TSC), or 0. */
 uint64_t vdev_coalescing_due(struct vdev *d, uint64_t now_tsc);

@@ -51,7 +51,8 @@ static void report_vm_error(const char *name, const char *reason)
 }
 
 /* The devices the hypervisor emulates in this VM (others come with their issues). */
-static const char *attach_devices(struct vm *vm, const struct manifest *m)
+static const char *attach_devices(struct vm *vm, const struct manifest *m,
+				  const struct guest_start *start)
 {
 	const char *why = NULL;
 
@@ -69,7 +70,7 @@ static const char *attach_devices(struct vm *vm, const struct manifest *m)
 		    (type == MANIFEST_DEVICE_TEST_IRQ && test_irq_attach(vm, &why)))
 			return why;
 	}
-	return vdev_attach_all(vm, m);
+	return vdev_attach_all(vm, m, start->acpi_tables);
 }
 
 /* vCPU 0 starts as the image's boot protocol says; the others too for
@@ -142,7 +143,8 @@ static void unmap_ram(const struct vm *vm)
 static void use_exitless_delivery(struct vm *vm, const struct manifest *m, bool long_mode)
 {
 	bool on = m->interrupts == MANIFEST_INTERRUPTS_EXITLESS &&
-		  m->io_mode == MANIFEST_IO_SIDECORE && vm->pci && long_mode && exitless_ready;
+		  m->io_mode == MANIFEST_IO_SIDECORE && vm->pci && vm->pci->ndev && long_mode &&
+		  exitless_ready;
 
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		exitless_vcpu_init(&vm->vcpus[i], on);
@@ -166,7 +168,7 @@ static const char *build_one(struct vm *vm, const struct manifest *m, const stru
 	if (!err)
 		err = create_vcpus(vm, &start);
 	if (!err)
-		err = attach_devices(vm, m);
+		err = attach_devices(vm, m, &start);
 	if (!err)
 		use_exitless_delivery(vm, m, start.entry.long_mode);
 	return err;

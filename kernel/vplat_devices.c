@@ -12,11 +12,11 @@
 #include "kernel/vcpu.h"
 #include "kernel/vm.h"
 #include "kernel/vplat_devices.h"
+#include "vplat/acpi_build.h"
 #include "vplat/ioapic.h"
 #include "vplat/ioapic_regs.h"
 #include "vplat/vuart16550.h"
 
-#define IOAPIC_ID	0 /* no MADT names it yet; a PC's first I/O APIC */
 #define XAPIC_BROADCAST 0xff
 #define COM1_PORT_COUNT UART_REGS
 #define BYTE_BITS	8
@@ -118,18 +118,40 @@ static void com1_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 	spin_unlock_irqrestore(&p->lock, flags);
 }
 
+/* The ACPI sleep registers (vplat/acpi_build.h): SLP_EN with \_S5's type
+ * powers the VM off; the wake-status write before it and reads do nothing. */
+static uint32_t sleep_read(void *dev, uint16_t port, unsigned size)
+{
+	(void)dev;
+	(void)port;
+	(void)size;
+	return 0;
+}
+
+static void sleep_write(void *dev, uint16_t port, unsigned size, uint32_t value)
+{
+	struct vplat *p = dev;
+
+	(void)port;
+	(void)size;
+	if ((value & ACPI_SLP_EN) && ((value >> ACPI_SLP_TYP_SHIFT) & 7) == VACPI_S5_SLP_TYP)
+		vm_stop(p->vm, "powered off by the guest (ACPI S5)", 0);
+}
+
 const char *vplat_attach(struct vm *vm)
 {
 	struct vplat *p = mem_zalloc(sizeof(*p));
 	struct mmio_region io = {IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, "io-apic",
 				 ioapic_read,	      ioapic_write,	p};
 	struct pio_range com1 = {COM1_PORT, COM1_PORT_COUNT, "com1", com1_read, com1_write, p};
+	struct pio_range sleep = {VPLAT_SLEEP_PORT, 1, "acpi-sleep", sleep_read, sleep_write, p};
 
 	if (!p)
 		return "no memory for its I/O APIC and UART";
 	p->vm = vm;
 	p->lock = (struct spinlock)SPINLOCK_INIT;
-	ioapic_init(&p->ioapic, IOAPIC_ID, ioapic_deliver, p);
+	ioapic_init(&p->ioapic, vacpi_ioapic_id(vm->nvcpus), ioapic_deliver,
+		    p); /* as the MADT says */
 	vuart_init(&p->com1, com1_tx, com1_irq, p);
 	guest_line_init(&p->line, vm, true);
 	vm->plat = p;
@@ -137,5 +159,7 @@ const char *vplat_attach(struct vm *vm)
 		return "no room for the I/O APIC in its MMIO table";
 	if (pio_register(vm, &com1))
 		return "no room for COM1 in its port table";
+	if (pio_register(vm, &sleep))
+		return "no room for the ACPI sleep port in its port table";
 	return NULL;
 }

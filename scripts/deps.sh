@@ -14,6 +14,8 @@ PACKAGES=(
 	# Bochs (VT-x): the rfb display tools/emu.py uses ships in bochs itself; bochs needs one
 	# GUI package, and naming the small bochs-term keeps apt from choosing bochs-wx
 	bochs bochs-term bochsbios vgabios
+	# the VM's DSDT: iasl compiles vplat/dsdt.asl, xxd makes it a C array
+	acpica-tools xxd
 	# unit tests, the manifest parser
 	libcmocka-dev libjsmn-dev
 	# test runner, benchmarks, manifest checker

@@ -385,11 +385,33 @@ def vuart():
         w(4, 0x10) + w(1, 8) + r(2) + r(6) + r(2)
 
 
+# --- the VM's ACPI tables ------------------------------------------------------------------
+
+def vacpi():
+    """le16 ncpus, ioapic_id, le16 sleep_port, le32 ioapic_base, le32 size, flags."""
+    def cfg(ncpus, size=0x20000, flags=0, ioapic_id=None):
+        ioapic_id = ncpus if ioapic_id is None else ioapic_id
+        return (le16(ncpus) + bytes([ioapic_id & 0xff]) + le16(0x600) + le32(0xfec00000) +
+                le32(size) + bytes([flags]))
+
+    yield "1-cpu", cfg(1)
+    yield "3-cpus", cfg(3)
+    yield "254-cpus", cfg(254)
+    yield "300-cpus-x2apic", cfg(300, ioapic_id=0)
+    yield "1024-cpus", cfg(1024, ioapic_id=0)
+    yield "1025-cpus-beyond-the-parser", cfg(1025, ioapic_id=0)
+    yield "no-cpu", cfg(0)
+    yield "too-small", cfg(3, size=0x200)
+    yield "unaligned", cfg(2, flags=1)
+    yield "foreign-ecam", cfg(2, flags=2)
+    yield "foreign-window", cfg(2, flags=4)
+
+
 TARGETS = {
     "fuzz_manifest": manifest, "fuzz_elf": elf, "fuzz_acpi": acpi,
     "fuzz_insn_decode": insn_decode, "fuzz_guest_walk": guest_walk, "fuzz_vlapic": vlapic,
     "fuzz_vblk": vblk, "fuzz_vnet": vnet, "fuzz_linux_boot": linux_boot, "fuzz_vioapic": vioapic,
-    "fuzz_vuart": vuart,
+    "fuzz_vuart": vuart, "fuzz_vacpi": vacpi,
 }
 
 
