@@ -23,7 +23,7 @@ KSRCS := $(sort $(shell find arch kernel drivers lib $(wildcard sched vio vplat)
 KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 
 # --- host-side unit tests (cmocka): the pure-logic sources build hosted too
-HOST_SRCS := $(wildcard sched/*.c vio/*.c vplat/*.c kernel/pmm.c kernel/manifest*.c kernel/elf.c kernel/vlapic.c kernel/timerq.c kernel/bootinfo.c kernel/console_cfg.c drivers/acpi*.c arch/x86_64/insn_decode.c arch/x86_64/guest_walk.c)
+HOST_SRCS := $(wildcard sched/*.c vio/*.c vplat/*.c kernel/pmm.c kernel/manifest*.c kernel/elf.c kernel/vlapic.c kernel/timerq.c kernel/bootinfo.c kernel/console_cfg.c drivers/acpi*.c drivers/pci_host.c arch/x86_64/insn_decode.c arch/x86_64/guest_walk.c)
 HCFLAGS   := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -I$(BUILD)/include -DHOSTED \
 	     -fsanitize=address,undefined -fno-omit-frame-pointer
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -66,6 +66,7 @@ $(BUILD)/corevisor.elf: $(KOBJS) linker.ld
 	@size $@
 
 include guest-shim/guest.mk
+include guest-mb/guest.mk
 
 # The Linux guest bundle (docs/linux-guests.md): Debian's stock kernel and an
 # initramfs of busybox-static, that kernel's virtio modules and guest-linux/init,

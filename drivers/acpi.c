@@ -205,8 +205,10 @@ static int parse_table(struct walk *w, const struct acpi_sdt_header *t, uint64_t
 		parse_dsdt(w, (const struct acpi_fadt *)t, out);
 	} else if (!memcmp(t->signature, ACPI_SIG_DMAR, 4)) {
 		out->dmar_phys = phys;
-	} else if (!memcmp(t->signature, ACPI_SIG_MCFG, 4)) {
-		out->mcfg_phys = phys;
+	} else if (!memcmp(t->signature, ACPI_SIG_MCFG, 4) && !out->mcfg_phys) {
+		out->mcfg_phys = phys; /* a bad MCFG costs ECAM, not the boot */
+		(void)acpi_parse_mcfg((const struct acpi_mcfg *)t, t->length, out,
+				      &out->mcfg_unusable);
 	} else if (!memcmp(t->signature, ACPI_SIG_SPCR, 4) && !out->have_spcr) {
 		out->have_spcr = true; /* a bad SPCR costs the console choice, not the boot */
 		if (acpi_parse_spcr((const struct acpi_spcr *)t, t->length, &out->spcr,

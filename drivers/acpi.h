@@ -14,6 +14,7 @@
 #define ACPI_MAX_CPUS	   ((unsigned)CONFIG_MAX_CPUS)
 #define ACPI_MAX_IOAPICS   8u
 #define ACPI_MAX_OVERRIDES 16u
+#define ACPI_MAX_ECAM	   8u
 
 /* Returns a pointer to `len` readable bytes at physical `phys`, or NULL. */
 typedef const void *(*acpi_map_fn)(uint64_t phys, size_t len);
@@ -33,6 +34,14 @@ struct acpi_override {
 	uint8_t source_irq;
 	uint32_t gsi;
 	uint16_t flags;
+};
+
+/* One ECAM window from the MCFG table: buses start_bus..end_bus of a segment;
+ * bus b's configuration space is at base + (b << 20). */
+struct acpi_ecam {
+	uint64_t base;
+	uint16_t segment;
+	uint8_t start_bus, end_bus;
 };
 
 /* The console the SPCR table names, when it is a 16550 we can drive. */
@@ -71,6 +80,12 @@ struct acpi_info {
 	bool have_spcr;
 	const char *spcr_unusable;
 	struct acpi_spcr_info spcr;
+	/* MCFG: present, and then its ECAM windows or why it cannot be used (a
+	 * bad MCFG costs ECAM, not the boot: configuration mechanism #1 remains) */
+	uint32_t necam;
+	struct acpi_ecam ecam[ACPI_MAX_ECAM];
+	uint32_t ecam_ignored; /* windows listed beyond ACPI_MAX_ECAM */
+	const char *mcfg_unusable;
 	/* tables later stages need */
 	uint64_t dmar_phys, mcfg_phys;
 };
@@ -88,6 +103,9 @@ int acpi_for_each_table(const void *rsdp, acpi_map_fn map,
  * constant string in *why (not a 16550, redirection disabled, ...). */
 int acpi_parse_spcr(const struct acpi_spcr *t, size_t len, struct acpi_spcr_info *out,
 		    const char **why);
+/* Reads an MCFG table of `len` bytes into out->ecam: 0, or -1 with a constant
+ * string in *why (and no windows) when its length or an entry is malformed. */
+int acpi_parse_mcfg(const struct acpi_mcfg *t, size_t len, struct acpi_info *out, const char **why);
 /* The \_S5 sleep type values from DSDT AML; false when there is no \_S5. */
 bool acpi_find_s5(const uint8_t *aml, size_t len, uint8_t *slp_typa, uint8_t *slp_typb);
 

@@ -198,6 +198,22 @@ struct acpi_spcr {
 #define ACPI_GAS_ACCESS_WORD	  2
 #define ACPI_GAS_ACCESS_DWORD	  3
 
+/* PCI Express memory-mapped configuration (PCI Firmware Specification 3.2
+ * §4.1.2): after the header and 8 reserved bytes, one 16-byte allocation per
+ * ECAM window, each for one segment's bus range. */
+struct acpi_mcfg {
+	struct acpi_sdt_header header;
+	uint8_t reserved[8];
+} __attribute__((packed));
+
+struct acpi_mcfg_alloc {
+	uint64_t base; /* the ECAM address of bus 0 of the segment, even below start_bus */
+	uint16_t segment;
+	uint8_t start_bus;
+	uint8_t end_bus;
+	uint32_t reserved;
+} __attribute__((packed));
+
 /* AML opcodes met on the way to \_S5's package (ACPI 6.5 §20.2). */
 #define AML_NAME_OP	0x08
 #define AML_ZERO_OP	0x00

@@ -130,8 +130,8 @@ int elf_load(const void *image, size_t size, uint8_t *dst, uint64_t dst_size, ui
 	     struct elf_entry *entry, char *err, size_t errlen)
 {
 	struct image im;
-	int loaded = 0;
 	uint64_t end = 0;
+	int loaded = 0;
 
 	if (read_header(image, size, &im, err, errlen))
 		return -1;

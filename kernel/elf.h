@@ -12,7 +12,7 @@
 struct elf_entry {
 	uint64_t address;
 	unsigned bits; /* 64: start in 64-bit mode; 32: protected mode, paging off */
-	uint64_t end;  /* the guest-physical end of the highest segment */
+	uint64_t end;  /* first byte past the highest segment (multiboot modules follow) */
 };
 
 int elf_load(const void *image, size_t size, uint8_t *dst, uint64_t dst_size, uint64_t min_gpa,

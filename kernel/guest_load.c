@@ -35,6 +35,7 @@ static const struct guest_loader *const loaders[] = {
 
 const char *guest_load(struct vm *vm, const struct boot_info *bi, struct guest_start *start)
 {
+	static char err[160];
 	const struct boot_module *mod = boot_find_module(bi, vm->cfg->image);
 	const void *image = phys_to_virt(mod->start);
 	size_t size = mod->end - mod->start;
@@ -45,6 +46,15 @@ const char *guest_load(struct vm *vm, const struct boot_info *bi, struct guest_s
 		if (!loaders[i]->detect(image, size))
 			continue;
 		start->kind = loaders[i]->kind;
+		if (vm->cfg->nmodules && loaders[i] != &guest_loader_multiboot) {
+			snprintf(err, sizeof(err),
+				 "vms[%u].modules: image \"%s\" is %s, not a multiboot image, and "
+				 "takes no modules",
+				 vm->cfg->index, vm->cfg->image,
+				 loaders[i] == &guest_loader_elf ? "an ELF executable"
+								 : "a bzImage");
+			return err;
+		}
 		return loaders[i]->load(vm, bi, image, size, start);
 	}
 	return "image: not a bzImage, a multiboot image or an ELF executable";

@@ -60,6 +60,10 @@ uint64_t align_up(uint64_t x, uint64_t a);
 #define GUEST_MAPPED_TOP  ((uint64_t)GUEST_MAPPED_GIB << 30)
 #define GUEST_CMDLINE	  0x16000
 #define GUEST_IMAGE_MIN	  0x100000 /* images load at 1 MiB or above */
+/* Multiboot's boot information and its strings: low memory below the
+ * reserved area at 0x9fc00, clear of the page tables and the command line. */
+#define GUEST_MULTIBOOT_INFO	   0x20000
+#define GUEST_MULTIBOOT_INFO_BYTES 0x2000
 
 /* Page tables at GUEST_PAGE_TABLES identity-mapping the first 4 GiB with
  * 2 MiB pages (the local APIC page included). */

@@ -19,6 +19,7 @@
 #include "kernel/config.h"
 #include "kernel/console.h"
 #include "kernel/core_loop.h"
+#include "kernel/host_pci.h"
 #include "kernel/lockstat.h"
 #include "kernel/log.h"
 #include "kernel/mem.h"
@@ -275,6 +276,7 @@ void kmain(uint64_t magic, uint64_t mbi_phys)
 	report_memory();
 
 	platform_init(&boot_info);
+	host_pci_init(platform_acpi());
 	tsc_calibrate();
 	timer_init_bsp();
 	irq_register(VEC_KICK, flush_tlb_on_kick);

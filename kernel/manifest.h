@@ -15,6 +15,7 @@
 #define MANIFEST_MAX_VMS	     CONFIG_MAX_VMS
 #define MANIFEST_MAX_VCPUS	     CONFIG_MAX_VCPUS /* regular ones; a turbo vCPU more */
 #define MANIFEST_MAX_DEVICES	     CONFIG_MAX_DEVICES
+#define MANIFEST_MAX_VM_MODULES	     CONFIG_MAX_VM_MODULES
 #define MANIFEST_NAME_MAX	     CONFIG_NAME_MAX /* VM, image and switch names */
 #define MANIFEST_CMDLINE_MAX	     CONFIG_CMDLINE_MAX
 #define MANIFEST_MAX_MEMORY_MIB	     CONFIG_MAX_MEMORY_MIB
@@ -78,9 +79,13 @@ struct manifest_vm {
 	char image[MANIFEST_NAME_MAX + 1];
 	char initrd[MANIFEST_NAME_MAX + 1]; /* a module loaded with the image, or "" */
 	char cmdline[MANIFEST_CMDLINE_MAX + 1];
+	/* GRUB modules handed to a multiboot image, in order */
+	uint32_t nmodules;
+	char modules[MANIFEST_MAX_VM_MODULES][MANIFEST_NAME_MAX + 1];
 	uint32_t ndevices;
 	struct manifest_device devices[MANIFEST_MAX_DEVICES];
-	bool valid; /* false when a check against the machine failed */
+	bool valid;	/* false when a check against the machine failed */
+	uint32_t index; /* its place in vms[], for errors found later */
 };
 
 struct manifest {
@@ -130,7 +135,7 @@ int manifest_parse(const char *json, size_t len, struct manifest *m, struct mani
 int manifest_check_devices(const struct manifest *m, struct manifest_error *err);
 
 /* Checks against the machine. A CPU id that does not exist is fatal for the
- * manifest; per-VM problems (image module missing, memory beyond what is free
+ * manifest; per-VM problems (image or multiboot module missing, memory beyond what is free
  * counting the VMs before it, no core of the class its vCPUs need) mark that
  * VM invalid. Writes up to `max` errors and returns how many there were;
  * *may_boot says whether the machine can go on given "on_error". */

@@ -124,6 +124,13 @@ static void check_vm(struct manifest *m, int i, const struct manifest_platform *
 		add_error(k, i, field, "no GRUB module named \"%s\" (module2 <file> %s)", v->initrd,
 			  v->initrd);
 	}
+	for (uint32_t j = 0; j < v->nmodules; j++) {
+		if (has_module(p, v->modules[j]))
+			continue;
+		snprintf(field, sizeof(field), "vms[%d].modules[%u]", i, j);
+		add_error(k, i, field, "no GRUB module named \"%s\" (module2 <file> %s)",
+			  v->modules[j], v->modules[j]);
+	}
 	if (need > *mem_left) {
 		snprintf(field, sizeof(field), "vms[%d].memory_mib", i);
 		add_error(k, i, field, "VM \"%s\" needs %u MiB but only %llu MiB are free", v->name,

@@ -410,6 +410,25 @@ static int parse_vm_cmdline(struct json_ctx *c, int tok, void *vm)
 	return json_string(c, tok, ((struct manifest_vm *)vm)->cmdline, MANIFEST_CMDLINE_MAX);
 }
 
+/* Multiboot modules: names of GRUB modules, like `image`. */
+static int parse_vm_modules(struct json_ctx *c, int tok, void *vm)
+{
+	struct manifest_vm *v = vm;
+	int n, el = tok + 1;
+
+	if (json_array(c, tok, MANIFEST_MAX_VM_MODULES, &n))
+		return -1;
+	for (int i = 0; i < n; i++, el++) {
+		size_t saved = json_path_push_index(c, i);
+
+		if (json_name(c, el, v->modules[i]))
+			return -1;
+		json_path_pop(c, saved);
+	}
+	v->nmodules = (uint32_t)n;
+	return 0;
+}
+
 static int parse_vm(struct json_ctx *c, int tok, struct manifest_vm *v)
 {
 	static const struct json_field fields[] = {
@@ -417,7 +436,7 @@ static int parse_vm(struct json_ctx *c, int tok, struct manifest_vm *v)
 		{"vcpus", parse_vm_vcpus},     {"turbo_vcpu", parse_vm_turbo},
 		{"weight", parse_vm_weight},   {"image", parse_vm_image},
 		{"cmdline", parse_vm_cmdline}, {"devices", parse_devices},
-		{"initrd", parse_vm_initrd},
+		{"initrd", parse_vm_initrd},   {"modules", parse_vm_modules},
 	};
 
 	memset(v, 0, sizeof(*v));
@@ -447,6 +466,7 @@ static int parse_vms(struct json_ctx *c, int tok, void *mp)
 
 		if (parse_vm(c, el, &m->vms[i]))
 			return -1;
+		m->vms[i].index = (uint32_t)i;
 		for (int j = 0; j < i; j++) {
 			if (!strcmp(m->vms[j].name, m->vms[i].name)) {
 				json_path_push_key(c, "name");

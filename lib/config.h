@@ -40,8 +40,11 @@
 #define CONFIG_MAX_SWITCH_PORTS 256
 /* Virtio devices one I/O core serves (vio/ioloop.h IOLOOP_MAX_QUEUES). */
 #define CONFIG_MAX_IO_CORE_DEVICES 128
-/* GRUB modules the hypervisor records: the manifest and the guest images. */
+/* GRUB modules the hypervisor records: the manifest, the guest images and
+ * the modules of multiboot guests. */
 #define CONFIG_MAX_MODULES 16
+/* Modules a multiboot guest may be given (a VM's `modules`). */
+#define CONFIG_MAX_VM_MODULES 8
 
 /* JSON tokens of the manifest (jsmn: one per object, array, string, number,
  * literal, and one per key): the most a valid manifest can have, which is the
@@ -56,7 +59,8 @@
 #define CONFIG_TOKENS_SCALARS	(3 * 2)	    /* on_error, poweroff, stats_interval_ms */
 #define CONFIG_TOKENS_IO	(2 + 9 * 2) /* "io": {9 fields} */
 #define CONFIG_TOKENS_DEVICE	(1 + 5 * 2) /* a virtio-net device */
-#define CONFIG_TOKENS_VM	(1 + 8 * 2 + 2 + CONFIG_MAX_DEVICES * CONFIG_TOKENS_DEVICE)
+#define CONFIG_TOKENS_VM                                                                           \
+	(1 + 8 * 2 + 2 + CONFIG_MAX_DEVICES * CONFIG_TOKENS_DEVICE + 2 + CONFIG_MAX_VM_MODULES)
 #define CONFIG_MAX_TOKENS                                                                          \
 	(1 + CONFIG_TOKENS_CORES + CONFIG_TOKENS_SCHEDULER + CONFIG_TOKENS_SCALARS +               \
 	 CONFIG_TOKENS_IO + 2 + CONFIG_MAX_VMS * CONFIG_TOKENS_VM)

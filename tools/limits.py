@@ -73,6 +73,7 @@ SCHEMA_LIMITS = (
     (VM + ("vcpus",), "maximum", lambda c: c["CONFIG_MAX_VCPUS"]),
     (VM + ("cmdline",), "maxLength", lambda c: c["CONFIG_CMDLINE_MAX"]),
     (VM + ("devices",), "maxItems", lambda c: c["CONFIG_MAX_DEVICES"]),
+    (VM + ("modules",), "maxItems", lambda c: c["CONFIG_MAX_VM_MODULES"]),
     (DEVICE_BLK + ("size_mib",), "maximum", lambda c: c["CONFIG_MAX_DISK_MIB"]),
     (DEVICE_NET + ("tx_queue_len",), "maximum", lambda c: c["CONFIG_TX_QUEUE_MAX"]),
 )

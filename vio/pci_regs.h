@@ -65,4 +65,36 @@
 #define MSI_ADDR_DEST_MASK   0xff
 #define MSI_DATA_VECTOR_MASK 0xff
 
+/* What enumerating a real bus needs beyond the above (PCI Local Bus 3.0
+ * §6.1-§6.2.5, §6.8.1; PCI-to-PCI Bridge Architecture 1.2 §3.2) */
+#define PCI_CLASS_REVISION	    0x08 /* revision, prog-if, subclass, class */
+#define PCI_HEADER_TYPE_MASK	    0x7f
+#define PCI_HEADER_TYPE_MULTIFUNC   0x80 /* function 0 only: functions 1-7 may exist */
+#define PCI_HEADER_TYPE_NORMAL	    0
+#define PCI_HEADER_TYPE_BRIDGE	    1
+#define PCI_HEADER_TYPE_CARDBUS	    2
+#define PCI_BRIDGE_BUS_NUMBERS	    0x18 /* primary, secondary, subordinate, latency */
+#define PCI_CARDBUS_CAPABILITY_LIST 0x14
+#define PCI_COMMAND_IO		    0x0001
+#define PCI_CAP_ID_MSI		    0x05
+#define PCI_CAP_LIST_NEXT	    1
+#define PCI_CAP_PTR_MASK	    0xfc /* the low two bits are reserved */
+#define PCI_STD_HEADER_SIZEOF	    0x40 /* capabilities start at or after it */
+#define PCI_NUM_BARS_NORMAL	    6
+#define PCI_NUM_BARS_BRIDGE	    2
+#define PCI_BASE_ADDRESS_SPACE_IO   0x01
+#define PCI_BASE_ADDRESS_MEM_TYPE   0x06
+#define PCI_BASE_ADDRESS_MEM_64	    0x04
+#define PCI_BASE_ADDRESS_MEM_PREF   0x08
+#define PCI_BASE_ADDRESS_MEM_MASK   0xfffffff0u
+#define PCI_BASE_ADDRESS_IO_MASK    0xfffffffcu
+#define PCI_VENDOR_ID_NONE	    0xffff /* no function answers: all-ones (§6.2.1) */
+#define PCI_CLASS_STORAGE_SATA	    0x0106
+#define PCI_PROG_IF_SATA_AHCI	    0x01
+#define PCI_CLASS_BRIDGE_PCI	    0x0604
+#define PCI_DEVICE_ID_82574L	    0x10d3 /* e1000e; QEMU -device e1000e */
+#define PCI_MAX_BUSES		    256
+#define PCI_MAX_DEVICES		    32
+#define PCI_MAX_FUNCTIONS	    8
+
 #endif

@@ -59,20 +59,8 @@ struct acpi_fadt6 {
 _Static_assert(sizeof(struct acpi_fadt) == 148, "FADT up to X_DSDT is 148 bytes (Table 5.9)");
 _Static_assert(sizeof(struct acpi_fadt6) == 276, "ACPI 6 FADT is 276 bytes (Table 5.9)");
 
-/* MCFG (PCI Firmware Specification 3.2 §4.1.2): a header, 8 reserved bytes,
- * then one allocation per ECAM region. */
-struct acpi_mcfg {
-	struct acpi_sdt_header header;
-	uint8_t reserved[8];
-} __attribute__((packed));
-
-struct acpi_mcfg_alloc {
-	uint64_t base;
-	uint16_t segment;
-	uint8_t start_bus;
-	uint8_t end_bus;
-	uint32_t reserved;
-} __attribute__((packed));
+/* MCFG: struct acpi_mcfg and acpi_mcfg_alloc, as the host parser reads them
+ * (drivers/acpi_tables.h). */
 
 /* ACPI 6.5 §5.2.12.12: x2APIC entries are for IDs the 8-bit entry cannot
  * hold; 0xff is the xAPIC broadcast ID, so it is no CPU's in a type-0 entry. */

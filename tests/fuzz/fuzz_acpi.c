@@ -5,7 +5,8 @@
  * mapped (a field beyond a table's length, a checksum over more than the RSDP). Beyond
  * "no crash":
  *   - a failure says why (a non-empty, NUL-terminated message);
- *   - a success found a usable CPU and kept every count within its array;
+ *   - a success found a usable CPU and kept every count within its array, and every ECAM
+ *     window it took from the MCFG is 1 MiB aligned with its buses in order;
  *   - every table acpi_for_each_table reports has a length that covers its header and a
  *     checksum that sums to zero.
  *
@@ -118,6 +119,10 @@ static void parse(const void *rsdp)
 	} else {
 		CHECK(info.ncpus >= 1 && info.ncpus <= ACPI_MAX_CPUS);
 		CHECK(info.nioapics <= ACPI_MAX_IOAPICS && info.noverrides <= ACPI_MAX_OVERRIDES);
+		CHECK(info.necam <= ACPI_MAX_ECAM && !(info.necam && info.mcfg_unusable));
+		for (uint32_t i = 0; i < info.necam; i++)
+			CHECK(info.ecam[i].end_bus >= info.ecam[i].start_bus && info.ecam[i].base &&
+			      !(info.ecam[i].base & 0xfffff));
 	}
 	(void)acpi_for_each_table(rsdp, fake_map, check_table, NULL);
 }

@@ -105,6 +105,30 @@ def elf():
         yield "guest-shim32", packed_elf(shim32)
 
 
+# --- multiboot version 1 ---------------------------------------------------------------------
+
+def mb1_header(flags, addresses=()):
+    magic = 0x1BADB002
+    return le32(magic) + le32(flags) + le32(-(magic + flags)) + b"".join(le32(a) for a in addresses)
+
+
+def multiboot1():
+    code = bytes([0xf4, 0xeb, 0xfd])  # hlt; jmp .-1
+    # a.out kludge: the file loads at 1 MiB, header at its start, entry after the header
+    aout = mb1_header(0x10003, (0x100000, 0x100000, 0x100000 + 32 + 3, 0x102000, 0x100020))
+    yield "aout", aout + code
+    yield "aout-to-eof", mb1_header(0x10000, (0x100000, 0x100000, 0, 0, 0x100020)) + code
+    yield "aout-late-header", bytes(64) + mb1_header(
+        0x10002, (0x100040, 0x100000, 0, 0x101000, 0x100060)) + code
+    yield "plain", mb1_header(0x3) + code
+    yield "plain-elf32", elf32([(0x100000, mb1_header(0x3) + code, 0x1000)], 0x10000c)
+    yield "video", mb1_header(0x4) + code
+    for name in ("guest-mb", "guest-mb-elf"):
+        path = os.path.join(ROOT, f"build/guests/{name}.elf")
+        if os.path.exists(path):
+            yield name, open(path, "rb").read()
+
+
 # --- ACPI ----------------------------------------------------------------------------------
 
 def checksum(b, at):
@@ -321,6 +345,50 @@ def vnet():
     yield "event-idx", image([0x43, 0x22, 0x04, 10], [[(0x400, len(frame), 0)]], rx_big,
                              [(0x400, frame)])
 
+# --- host PCI ------------------------------------------------------------------------------
+
+def pci_fn(bus, dev, fn, vendor, device, class_prog, header=0, bars=(), caps=(), sec_bus=0):
+    """One function in fuzz_pci_host's format: bus, devfn, a 64-byte header, six BAR masks.
+    bars: (index, value, mask); caps: (offset, id, next), offsets inside the header's
+    repetition (reads past 64 bytes wrap)."""
+    cfg = bytearray(64)
+    put(cfg, 0, le16(vendor) + le16(device))
+    put(cfg, 4, le16(0x7) + le16(0x10 if caps else 0))
+    put(cfg, 8, le32(class_prog << 8 | 1))
+    cfg[14] = header
+    masks = [0] * 6
+    for index, value, mask in bars:
+        put(cfg, 0x10 + 4 * index, le32(value))
+        masks[index] = mask
+    if caps:
+        cfg[0x34] = caps[0][0]
+    for at, cap_id, nxt in caps:
+        put(cfg, at % 64, bytes([cap_id, nxt]))
+    if header & 0x7f == 1:
+        put(cfg, 0x18, bytes([bus, sec_bus, sec_bus, 0]))
+    return bytes([bus, dev << 3 | fn]) + bytes(cfg) + b"".join(le32(m) for m in masks)
+
+
+def pci_host():
+    host = pci_fn(0, 0, 0, 0x8086, 0x29c0, 0x060000)
+    ahci = pci_fn(0, 0x1f, 2, 0x8086, 0x2922, 0x010601,
+                  bars=((4, 0xc081, 0xffe0), (5, 0xfebd9000, 0xfffff000)), caps=((0x80, 5, 0),))
+    lpc = pci_fn(0, 0x1f, 0, 0x8086, 0x2918, 0x060100, header=0x80)
+    nic = pci_fn(0, 3, 0, 0x8086, 0x10d3, 0x020000,
+                 bars=((0, 0xfeb40000, 0xfffe0000), (2, 0xc041, 0xffe0),
+                       (3, 0x0000000c, 0xfffff000), (4, 0x8, 0xffffffff)),
+                 caps=((0xc8, 1, 0xd0), (0xd0, 5, 0xa0), (0xa0, 0x11, 0)))
+    bridge = pci_fn(0, 1, 0, 0x1b36, 0x0001, 0x060400, header=1, sec_bus=1,
+                    bars=((0, 0xfe000000, 0xffffff00),))
+    behind = pci_fn(1, 0, 0, 0x8086, 0x10d3, 0x020000, bars=((0, 0xfe800000, 0xfffe0000),))
+    back = pci_fn(1, 1, 0, 0x1b36, 0x0001, 0x060400, header=1, sec_bus=0)
+    looping = pci_fn(0, 5, 0, 0x10ec, 0x8139, 0x020000, caps=((0x40, 9, 0x50), (0x50, 9, 0x43)))
+    yield "q35", host + lpc + ahci + nic
+    yield "bridges", host + bridge + behind + back
+    yield "cap-loop", host + looping
+    yield "i440fx", host + pci_fn(0, 1, 0, 0x8086, 0x7000, 0x060100, header=0x80) + \
+        pci_fn(0, 1, 1, 0x8086, 0x7010, 0x010180, bars=((4, 0xc001, 0xfff0),))
+
 
 # --- virtual platform (vplat/) -------------------------------------------------------------
 
@@ -412,6 +480,7 @@ TARGETS = {
     "fuzz_insn_decode": insn_decode, "fuzz_guest_walk": guest_walk, "fuzz_vlapic": vlapic,
     "fuzz_vblk": vblk, "fuzz_vnet": vnet, "fuzz_linux_boot": linux_boot, "fuzz_vioapic": vioapic,
     "fuzz_vuart": vuart, "fuzz_vacpi": vacpi,
+    "fuzz_multiboot1": multiboot1, "fuzz_pci_host": pci_host,
 }
 
 

@@ -167,6 +167,14 @@ static void check_platform(const char *name)
 	assert_int_equal(info.acpi_enable, json_number(expected, "acpi_enable"));
 	assert_int_equal(info.have_s5, json_number(expected, "have_s5"));
 	assert_int_equal(info.mcfg_phys != 0, json_number(expected, "has_mcfg"));
+	assert_null(info.mcfg_unusable);
+	assert_int_equal(info.necam, json_number(expected, "ecam_windows"));
+	if (info.necam) {
+		assert_int_equal(info.ecam[0].base, json_number(expected, "ecam_base"));
+		assert_int_equal(info.ecam[0].segment, 0);
+		assert_int_equal(info.ecam[0].start_bus, 0);
+		assert_int_equal(info.ecam[0].end_bus, json_number(expected, "ecam_end_bus"));
+	}
 	fake_reset();
 	free(addresses);
 	free(expected);
@@ -481,6 +489,117 @@ static void test_fadt_shorter_than_its_fields(void **state)
 	fake_reset();
 }
 
+/* --- MCFG (PCI Firmware Specification 3.2 §4.1.2) -------------------------- */
+
+#define MCFG_HEADER 44
+#define MCFG_ENTRY  16
+
+static size_t mcfg_entry(uint8_t *t, size_t at, uint64_t base, uint16_t seg, uint8_t start,
+			 uint8_t end)
+{
+	memset(t + at, 0, MCFG_ENTRY);
+	memcpy(t + at, &base, 8);
+	memcpy(t + at + 8, &seg, 2);
+	t[at + 10] = start;
+	t[at + 11] = end;
+	return at + MCFG_ENTRY;
+}
+
+/* Lists the MCFG in the synthetic XSDT, as its third table. */
+static void add_mcfg_to_xsdt(struct synth *s, uint8_t *mcfg, uint32_t len)
+{
+	uint64_t at = 0xa000;
+
+	header(mcfg, ACPI_SIG_MCFG, len, 1);
+	fix_checksum(mcfg, len, 9);
+	memcpy(s->root + 52, &at, 8);
+	header(s->root, ACPI_SIG_XSDT, 60, 1);
+	fix_checksum(s->root, 60, 9);
+	free(regions[0].bytes); /* build_synthetic adds the XSDT first */
+	regions[0].bytes = malloc(60);
+	memcpy(regions[0].bytes, s->root, 60);
+	regions[0].len = 60;
+	fake_add(at, mcfg, len);
+}
+
+static void test_mcfg_windows(void **state)
+{
+	uint8_t t[MCFG_HEADER + (ACPI_MAX_ECAM + 2) * MCFG_ENTRY] = {0};
+	size_t len = MCFG_HEADER;
+	struct acpi_info info;
+	const char *why = NULL;
+
+	(void)state;
+	len = mcfg_entry(t, len, 0xe0000000, 0, 0, 0x3f);
+	len = mcfg_entry(t, len, 0x4000000000ull, 1, 0x80, 0xff);
+	assert_int_equal(acpi_parse_mcfg((const void *)t, len, &info, &why), 0);
+	assert_int_equal(info.necam, 2);
+	assert_int_equal(info.ecam[0].base, 0xe0000000);
+	assert_int_equal(info.ecam[0].end_bus, 0x3f);
+	assert_int_equal(info.ecam[1].base, 0x4000000000ull);
+	assert_int_equal(info.ecam[1].segment, 1);
+	assert_int_equal(info.ecam[1].start_bus, 0x80);
+	assert_int_equal(info.ecam_ignored, 0);
+	for (unsigned i = 2; i < ACPI_MAX_ECAM + 2; i++)
+		len = mcfg_entry(t, len, 0x100000000ull * (i + 1), (uint16_t)i, 0, 0);
+	assert_int_equal(acpi_parse_mcfg((const void *)t, len, &info, &why), 0);
+	assert_int_equal(info.necam, ACPI_MAX_ECAM);
+	assert_int_equal(info.ecam_ignored, 2);
+}
+
+static void test_mcfg_malformed(void **state)
+{
+	uint8_t t[MCFG_HEADER + 2 * MCFG_ENTRY] = {0};
+	struct acpi_info info;
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(acpi_parse_mcfg((const void *)t, MCFG_HEADER, &info, &why), -1);
+	assert_string_equal(why, "MCFG lists no ECAM window");
+	mcfg_entry(t, MCFG_HEADER, 0xb0000000, 0, 0, 0xff);
+	assert_int_equal(acpi_parse_mcfg((const void *)t, MCFG_HEADER + 8, &info, &why), -1);
+	assert_string_equal(why, "MCFG length is not 44 + 16 bytes per entry");
+	assert_int_equal(acpi_parse_mcfg((const void *)t, 40, &info, &why), -1);
+	assert_string_equal(why, "MCFG length is not 44 + 16 bytes per entry");
+	mcfg_entry(t, MCFG_HEADER + MCFG_ENTRY, 0xc0000000, 0, 0x10, 0x0f);
+	assert_int_equal(acpi_parse_mcfg((const void *)t, sizeof(t), &info, &why), -1);
+	assert_string_equal(why, "an MCFG entry ends below its start bus");
+	assert_int_equal(info.necam, 0); /* nothing of a bad table is used */
+	mcfg_entry(t, MCFG_HEADER + MCFG_ENTRY, 0xc0080000, 0, 0, 0x0f);
+	assert_int_equal(acpi_parse_mcfg((const void *)t, sizeof(t), &info, &why), -1);
+	assert_string_equal(why, "an MCFG entry's base is not 1 MiB aligned");
+	mcfg_entry(t, MCFG_HEADER + MCFG_ENTRY, 0xfffffffffff00000ull, 0, 0, 0x0f);
+	assert_int_equal(acpi_parse_mcfg((const void *)t, sizeof(t), &info, &why), -1);
+	assert_string_equal(why, "an MCFG entry's base is 0 or its window wraps around");
+}
+
+/* A bad MCFG costs ECAM, not the boot: acpi_parse succeeds and says why. */
+static void test_bad_mcfg_does_not_stop_the_parse(void **state)
+{
+	static struct synth s;
+	uint8_t mcfg[MCFG_HEADER + MCFG_ENTRY] = {0};
+	struct acpi_info info;
+	char err[128];
+
+	(void)state;
+	build_synthetic(&s, 1, 1);
+	mcfg_entry(mcfg, MCFG_HEADER, 0xb0000000, 0, 0x20, 0x10);
+	add_mcfg_to_xsdt(&s, mcfg, sizeof(mcfg));
+	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), 0);
+	assert_int_equal(info.mcfg_phys, 0xa000);
+	assert_int_equal(info.necam, 0);
+	assert_string_equal(info.mcfg_unusable, "an MCFG entry ends below its start bus");
+	fake_reset();
+	build_synthetic(&s, 1, 1);
+	mcfg_entry(mcfg, MCFG_HEADER, 0xb0000000, 0, 0, 0x10);
+	add_mcfg_to_xsdt(&s, mcfg, sizeof(mcfg));
+	assert_int_equal(acpi_parse(s.rsdp, fake_map, &info, err, sizeof(err)), 0);
+	assert_null(info.mcfg_unusable);
+	assert_int_equal(info.necam, 1);
+	assert_int_equal(info.ecam[0].end_bus, 0x10);
+	fake_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +612,9 @@ int main(void)
 		cmocka_unit_test(test_rsdp_length_past_the_mapping),
 		cmocka_unit_test(test_madt_shorter_than_its_fields),
 		cmocka_unit_test(test_fadt_shorter_than_its_fields),
+		cmocka_unit_test(test_mcfg_windows),
+		cmocka_unit_test(test_mcfg_malformed),
+		cmocka_unit_test(test_bad_mcfg_does_not_stop_the_parse),
 	};
 
 	return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);

@@ -75,6 +75,7 @@ static void test_loads_segment_and_zeroes_bss(void **state)
 			 0);
 	assert_int_equal(entry.address, 0x100010);
 	assert_int_equal(entry.bits, 64);
+	assert_int_equal(entry.end, 0x100000 + 64); /* the segment's memsz, bss included */
 	assert_int_equal(ram[0x100000], 0xab);
 	assert_int_equal(ram[0x10000f], 0xab);
 	assert_int_equal(ram[0x100010], 0); /* bss */

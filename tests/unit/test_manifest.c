@@ -241,6 +241,45 @@ static void test_platform_checks(void **state)
 	assert_string_equal(errs[0].field, "vms[0].vcpus");
 }
 
+/* Multiboot modules (docs/manifest.md): names like `image`, at most
+ * MANIFEST_MAX_VM_MODULES, each a GRUB module the machine has. */
+static void test_vm_modules(void **state)
+{
+	struct manifest_error errs[8];
+	bool ok;
+
+	(void)state;
+	assert_int_equal(parse("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\"}, "
+			       "{\"name\": \"b\", \"memory_mib\": 8, \"image\": \"g\", "
+			       "\"modules\": [\"guest-shim\", \"x-1\"]}]}"),
+			 0);
+	assert_int_equal(m.vms[0].nmodules, 0);
+	assert_int_equal(m.vms[1].nmodules, 2);
+	assert_string_equal(m.vms[1].modules[0], "guest-shim");
+	assert_string_equal(m.vms[1].modules[1], "x-1");
+	assert_int_equal(m.vms[1].index, 1);
+	expect_error(
+		"{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\", "
+		"\"modules\": [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\"]}]}",
+		"vms[0].modules", "has 9 entries, at most 8 are allowed");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\", "
+		     "\"modules\": [\"ok\", \"a b\"]}]}",
+		     "vms[0].modules[1]", "");
+	expect_error("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\", "
+		     "\"modules\": \"guest-shim\"}]}",
+		     "vms[0].modules", "");
+	/* the platform has "manifest" and "guest-shim": the second module is missing */
+	assert_int_equal(check("{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": "
+			       "\"guest-shim\", \"modules\": [\"guest-shim\", \"nope\"]}]}",
+			       1, 100, errs, &ok),
+			 1);
+	assert_false(ok);
+	assert_string_equal(errs[0].field, "vms[0].modules[1]");
+	assert_string_equal(errs[0].reason, "no GRUB module named \"nope\" (module2 <file> nope)");
+	assert_int_equal(errs[0].vm, 0);
+	assert_false(m.vms[0].valid);
+}
+
 /* The I/O fields (docs/manifest.md, "Virtio devices"): values, defaults, and
  * the rules between fields that the parser enforces. */
 static void test_io_fields(void **state)
@@ -425,6 +464,8 @@ static void test_largest_manifest(void **state)
 		assert_int_equal(strlen(m.vms[i].name), MANIFEST_NAME_MAX);
 		assert_int_equal(strlen(m.vms[i].cmdline), MANIFEST_CMDLINE_MAX);
 		assert_int_equal(m.vms[i].ndevices, MANIFEST_MAX_DEVICES);
+		assert_int_equal(m.vms[i].nmodules, MANIFEST_MAX_VM_MODULES);
+		assert_int_equal(m.vms[i].index, i);
 		for (uint32_t d = 0; d < m.vms[i].ndevices; d++)
 			assert_true(m.vms[i].devices[d].has_mac);
 	}
@@ -433,8 +474,11 @@ static void test_largest_manifest(void **state)
 	assert_int_equal(listed, MANIFEST_MAX_CPUS);
 	image = m.vms[0].image;
 	{
-		const char *const images[] = {"manifest", image};
+		const char *images[2 + MANIFEST_MAX_VM_MODULES] = {"manifest", image};
 		struct manifest_platform p = {MANIFEST_MAX_CPUS, 1ull << 40, 2, images};
+
+		for (uint32_t k = 0; k < m.vms[0].nmodules; k++) /* every VM has the same */
+			images[p.nmodules++] = m.vms[0].modules[k];
 
 		assert_int_equal(manifest_check_platform(&m, &p, errs, 8, &ok), 0);
 		assert_true(ok);
@@ -642,14 +686,17 @@ static int check_files(int argc, char **argv)
 		fclose(f);
 		memset(&err, 0, sizeof(err));
 		if (!manifest_parse(t.s, t.len, &m, &err)) {
-			const char *images[MANIFEST_MAX_VMS];
+			static const char *images[MANIFEST_MAX_VMS * (1 + MANIFEST_MAX_VM_MODULES)];
 			struct manifest_error errs[1];
-			struct manifest_platform p = {MANIFEST_MAX_CPUS, UINT64_MAX, m.nvms,
-						      images};
+			struct manifest_platform p = {MANIFEST_MAX_CPUS, UINT64_MAX, 0, images};
 			bool ok;
 
-			for (uint32_t v = 0; v < m.nvms; v++)
-				images[v] = m.vms[v].image;
+			/* every image and module the manifest names is there */
+			for (uint32_t v = 0; v < m.nvms; v++) {
+				images[p.nmodules++] = m.vms[v].image;
+				for (uint32_t k = 0; k < m.vms[v].nmodules; k++)
+					images[p.nmodules++] = m.vms[v].modules[k];
+			}
 			if (manifest_check_platform(&m, &p, errs, 1, &ok))
 				err = errs[0];
 			else
@@ -674,6 +721,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_key_without_value),
 		cmocka_unit_test(test_field_errors),
 		cmocka_unit_test(test_platform_checks),
+		cmocka_unit_test(test_vm_modules),
 		cmocka_unit_test(test_io_fields),
 		cmocka_unit_test(test_robust_against_garbage),
 		cmocka_unit_test(test_largest_manifest),
