@@ -75,8 +75,10 @@ linux-guest: $(BUILD)/linux/initrd.img
 $(BUILD)/linux/initrd.img: tools/linux-guest guest-linux/init
 	$(PYTHON) tools/linux-guest
 
+# A manifest that names the Linux guest bundle needs it fetched first.
+LINUX_FOR_MANIFEST = $(if $(shell grep -ls '"linux-initrd"' $(MANIFEST)),linux-guest)
 iso: $(ISO)
-$(ISO): $(BUILD)/corevisor.elf guests $(MANIFEST) tools/mkiso
+$(ISO): $(BUILD)/corevisor.elf guests $(MANIFEST) tools/mkiso $(LINUX_FOR_MANIFEST)
 	tools/mkiso --manifest $(MANIFEST) --out $@
 
 # `make run`: QEMU's COM1 goes to $(RUN_LOG), which tools/cvtop follows (q quits both);
