@@ -28,6 +28,7 @@
 #include "kernel/selftest.h"
 #include "kernel/manifest.h"
 #include "kernel/vm.h"
+#include "kernel/wallclock.h"
 
 #define COREVISOR_VERSION    "0.1.0"
 #define TIMER_SELFTEST_US    500
@@ -278,6 +279,7 @@ void kmain(uint64_t magic, uint64_t mbi_phys)
 	platform_init(&boot_info);
 	host_pci_init(platform_acpi());
 	tsc_calibrate();
+	wallclock_init();
 	timer_init_bsp();
 	irq_register(VEC_KICK, flush_tlb_on_kick);
 

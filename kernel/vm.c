@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/bootinfo.h"
 #include "kernel/core_loop.h"
@@ -137,17 +138,36 @@ static void unmap_ram(const struct vm *vm)
 	virt->npt_flush(vm->npt_root);
 }
 
+static uint32_t regular_cores(const struct manifest *m)
+{
+	uint32_t n = 0;
+
+	for (uint32_t cpu = 0; cpu < cpu_count && cpu < MANIFEST_MAX_CPUS; cpu++)
+		n += manifest_cpu_role(m, cpu) == MANIFEST_ROLE_REGULAR;
+	return n;
+}
+
 /* Device interrupts reach its running vCPUs without an exit when the
  * manifest asks for it, its devices are served by I/O cores, and the guest
- * runs in 64-bit mode (the shadow IDT is found through its page tables). */
+ * runs in 64-bit mode (the shadow IDT is found through its page tables).
+ *
+ * Where only a host interrupt ends a guest's run (SVM: no preemption timer)
+ * an exitless vCPU that spins with interrupts off keeps its core: if it
+ * waits for another vCPU of its VM queued on the same core (a lock holder,
+ * the target of an IPI it waits on), neither ever runs again. A stock Linux
+ * did that in 1 of 3 boots with 2 regular vCPUs on one core. So there, the
+ * regular vCPUs are exitless only when the VM has no more of them than there
+ * are regular cores; the turbo vCPU, which takes the device interrupts, is
+ * alone of its VM on the turbo cores and always may be. */
 static void use_exitless_delivery(struct vm *vm, const struct manifest *m, bool long_mode)
 {
 	bool on = m->interrupts == MANIFEST_INTERRUPTS_EXITLESS &&
 		  m->io_mode == MANIFEST_IO_SIDECORE && vm->pci && vm->pci->ndev && long_mode &&
 		  exitless_ready;
+	bool regular_may = virt->deadline_exits_any_guest || vm->cfg->vcpus <= regular_cores(m);
 
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		exitless_vcpu_init(&vm->vcpus[i], on);
+		exitless_vcpu_init(&vm->vcpus[i], on && ((int)i == vm->turbo_vcpu || regular_may));
 }
 
 static const char *build_one(struct vm *vm, const struct manifest *m, const struct boot_info *bi)

@@ -19,6 +19,7 @@
 #include "kernel/log.h"
 #include "kernel/vm.h"
 #include "kernel/vmsr.h"
+#include "kernel/wallclock.h"
 
 #define MSR_IA32_TSC		0x00000010
 #define MSR_IA32_PLATFORM_ID	0x00000017
@@ -98,15 +99,19 @@ static bool kvm_system_time(struct vcpu *v, uint64_t value)
 	return true;
 }
 
-/* pvclock_wall_clock: the time of day at system time 0; corevisor keeps no
- * calendar, so 0 (the epoch). */
+/* pvclock_wall_clock: the time of day at system time 0, the VM's first
+ * entry (kernel/wallclock.c). */
 static bool kvm_wall_clock(struct vcpu *v, uint64_t gpa)
 {
 	uint32_t *wc = guest_ram(v->vm, gpa, 12);
+	uint64_t sec;
+	uint32_t nsec;
 
 	if (!wc)
 		return false;
-	wc[1] = wc[2] = 0;
+	wallclock_at(v->vm->start_tsc, &sec, &nsec);
+	wc[1] = (uint32_t)sec;
+	wc[2] = nsec;
 	wc[0] = 2;
 	return true;
 }

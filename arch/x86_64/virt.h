@@ -171,6 +171,10 @@ struct virt_ops {
 					 uint64_t *value);
 	/* The hypercall instruction the guest must use (CPUID leaf 0x40000001). */
 	bool hypercall_is_vmmcall;
+	/* vcpu_run's deadline ends a guest's run even while it runs exitless
+	 * with interrupts off (VT-x: the preemption timer); false when only a
+	 * host interrupt ends it, which such a guest holds off (SVM). */
+	bool deadline_exits_any_guest;
 };
 
 /* The implementation this CPU offers, or NULL with the reason in *why. */

@@ -730,5 +730,6 @@ const struct virt_ops vmx_ops = {
 	.vcpu_rflags = vmx_vcpu_rflags,
 	.vcpu_cr3 = vmx_vcpu_cr3,
 	.vcpu_msr = vmx_vcpu_msr,
+	.deadline_exits_any_guest = true,
 	.hypercall_is_vmmcall = false,
 };
