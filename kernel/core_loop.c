@@ -28,6 +28,7 @@
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
+#include "arch/x86_64/vtd/vtd.h"
 #include "kernel/core_loop.h"
 #include "kernel/io_core.h"
 #include "kernel/vdev.h"
@@ -476,6 +477,7 @@ void core_loop_vm_usage(const struct vm *vm, uint64_t *regular_us, uint64_t *tur
 /* `@core_stats` for every core of the scheduler, then `@stats` per VM. */
 void core_loop_report_stats(void)
 {
+	vtd_check_faults(); /* what the IOMMUs blocked since the last round */
 	for (uint32_t c = 0; c < cpu_count; c++) {
 		int cls = sched_core_class(&sched, c);
 		struct sched_core_stats st;

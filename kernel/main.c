@@ -1,6 +1,6 @@
 /* corevisor's boot sequence (design.md, data flow 1): multiboot2 entry → long
  * mode (entry.S) → boot information and console → memory map → allocator →
- * ACPI → timers → manifest → APs → boot_done. Each step reports on the
+ * ACPI → host PCI → IOMMU → timers → manifest → APs → boot_done. Each step reports on the
  * console; a step that fails says why. */
 #include <stdio.h>
 #include <string.h>
@@ -15,11 +15,13 @@
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
+#include "arch/x86_64/vtd/vtd.h"
 #include "kernel/bootinfo.h"
 #include "kernel/config.h"
 #include "kernel/console.h"
 #include "kernel/core_loop.h"
 #include "kernel/host_pci.h"
+#include "kernel/iommu_selftest.h"
 #include "kernel/lockstat.h"
 #include "kernel/log.h"
 #include "kernel/mem.h"
@@ -249,6 +251,7 @@ static void report_and_power_off(const char *reason)
 	struct record r;
 
 	lockstat_report(true);
+	vtd_check_faults();
 	log_printf("powering off: %s\n", reason);
 	record_begin(&r, "poweroff");
 	record_str(&r, "reason", reason);
@@ -278,6 +281,8 @@ void kmain(uint64_t magic, uint64_t mbi_phys)
 
 	platform_init(&boot_info);
 	host_pci_init(platform_acpi());
+	vtd_init(platform_acpi(), &boot_info);
+	iommu_selftest_run(&boot_info);
 	tsc_calibrate();
 	wallclock_init();
 	timer_init_bsp();

@@ -227,12 +227,18 @@ def qemu_accel(icount=None, cpu="EPYC"):
     return ["-accel", "tcg", "-cpu", cpu]
 
 
-def qemu_command(iso, smp=1, cpu="EPYC", uefi=False, icount=None, mem="512M", iommu=False,
+def qemu_iommu_default():
+    """COREVISOR_QEMU_IOMMU=1 gives every QEMU boot that does not choose an Intel IOMMU, so
+    the whole suite can run with DMA remapping on (docs/architecture.md, "VT-d")."""
+    return os.environ.get("COREVISOR_QEMU_IOMMU", "") not in ("", "0")
+
+
+def qemu_command(iso, smp=1, cpu="EPYC", uefi=False, icount=None, mem="512M", iommu=None,
                  serial="stdio", extra=(), serial_port=1, other_serial="null"):
     """QEMU's command line: q35 under TCG (the SVM-capable CPU models), COM`serial_port` (1-4)
     on `serial` (a QEMU chardev) and below it COM1 on `other_serial` (any other on null), no
     display, no reboot, and the isa-debug-exit device the hypervisor can end the run through;
-    `iommu` adds an Intel IOMMU (a DMAR table and VT-d registers)."""
+    `iommu` adds an Intel IOMMU (a DMAR table and VT-d registers); None: qemu_iommu_default()."""
     serials = ([other_serial] + ["null"] * (serial_port - 2) if serial_port > 1 else []) + [serial]
     cmd = ["qemu-system-x86_64", *qemu_accel(icount, cpu), "-machine", "q35",
            "-smp", str(smp), "-m", mem, "-display", "none", "-no-reboot",
@@ -245,7 +251,7 @@ def qemu_command(iso, smp=1, cpu="EPYC", uefi=False, icount=None, mem="512M", io
     if icount is not None:
         # deterministic virtual time: one instruction = 2^icount ns, no sleeping while idle
         cmd += ["-icount", f"shift={icount},sleep=off"]
-    if iommu:
+    if qemu_iommu_default() if iommu is None else iommu:
         cmd += ["-device", "intel-iommu"]
     return cmd + list(extra)
 

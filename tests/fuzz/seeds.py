@@ -182,7 +182,7 @@ def raw_image(tables, xsdt):
 
 
 def acpi():
-    for name in ("qemu-q35-smp4", "bochs-2cpu"):
+    for name in ("qemu-q35-smp4", "qemu-q35-iommu", "bochs-2cpu"):
         t = captured(name)
         order = ["APIC", "FACP", "DSDT"] + [s for s in sorted(t) if s not in ("APIC", "FACP",
                                                                              "DSDT")]
@@ -475,12 +475,45 @@ def vacpi():
     yield "foreign-window", cfg(2, flags=4)
 
 
+def dmar_struct(kind, body):
+    return le16(kind) + le16(4 + len(body)) + body
+
+
+def dmar_scope(kind, bus, path, enum_id=0):
+    hops = b"".join(bytes(hop) for hop in path)
+    return bytes([kind, 6 + len(hops), 0, 0, enum_id, bus]) + hops
+
+
+def dmar_table(structs, haw=38, flags=0):
+    body = b"".join(structs)
+    header = b"DMAR" + le32(48 + len(body)) + bytes([1, 0]) + b"CVSEED" + bytes(20)
+    return header + bytes([haw, flags]) + bytes(10) + body
+
+
+def dmar():
+    """QEMU's table (the FIX_HEADER mode byte 0 and 1), and synthetic ones with what QEMU lacks."""
+    table = open(os.path.join(ROOT, "tests/unit/data/acpi/qemu-q35-iommu/DMAR.bin"), "rb").read()
+    yield "qemu-intel-iommu", b"\x00" + table
+    yield "qemu-intel-iommu-fixed", b"\x01" + table
+    drhd = lambda flags, size, base, scopes: dmar_struct(  # noqa: E731
+        0, bytes([flags, size]) + le16(0) + le64(base) + b"".join(scopes))
+    rmrr = dmar_struct(1, le16(0) + le16(0) + le64(0x7c000000) + le64(0x7c0fffff)
+                       + dmar_scope(1, 0, [(0x14, 0)]))
+    yield "units-rmrr-atsr", b"\x01" + dmar_table([
+        drhd(0, 1, 0xfed90000, [dmar_scope(1, 0, [(2, 0)]), dmar_scope(2, 0, [(0x1c, 4)]),
+                                dmar_scope(1, 0, [(0x1c, 0), (0, 0)])]),
+        drhd(1, 0, 0xfed91000, [dmar_scope(3, 0xf0, [(0x1f, 0)], 8), dmar_scope(4, 0, [(0x1f, 0)])]),
+        rmrr, dmar_struct(2, bytes(4)), dmar_struct(3, bytes(16)), dmar_struct(99, b"")], 45, 1)
+    yield "scope-past-its-structure", b"\x01" + dmar_table([
+        drhd(0, 0, 0xfed90000, [bytes([1, 10, 0, 0, 0, 0, 1, 0])])])
+
+
 TARGETS = {
     "fuzz_manifest": manifest, "fuzz_elf": elf, "fuzz_acpi": acpi,
     "fuzz_insn_decode": insn_decode, "fuzz_guest_walk": guest_walk, "fuzz_vlapic": vlapic,
     "fuzz_vblk": vblk, "fuzz_vnet": vnet, "fuzz_linux_boot": linux_boot, "fuzz_vioapic": vioapic,
     "fuzz_vuart": vuart, "fuzz_vacpi": vacpi,
-    "fuzz_multiboot1": multiboot1, "fuzz_pci_host": pci_host,
+    "fuzz_multiboot1": multiboot1, "fuzz_pci_host": pci_host, "fuzz_dmar": dmar,
 }
 
 
