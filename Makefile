@@ -23,7 +23,7 @@ KSRCS := $(sort $(shell find arch kernel drivers lib $(wildcard sched vio vplat)
 KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 
 # --- host-side unit tests (cmocka): the pure-logic sources build hosted too
-HOST_SRCS := $(wildcard sched/*.c vio/*.c vplat/*.c kernel/pmm.c kernel/manifest*.c kernel/elf.c kernel/vlapic.c kernel/timerq.c kernel/bootinfo.c kernel/console_cfg.c drivers/acpi*.c drivers/pci_host.c arch/x86_64/insn_decode.c arch/x86_64/guest_walk.c arch/x86_64/vtd/dmar.c arch/x86_64/vtd/vtd_cap.c arch/x86_64/vtd/vtd_pt.c)
+HOST_SRCS := $(wildcard sched/*.c vio/*.c vplat/*.c kernel/pmm.c kernel/manifest*.c kernel/elf.c kernel/vlapic.c kernel/timerq.c kernel/bootinfo.c kernel/console_cfg.c drivers/acpi*.c drivers/pci_host.c drivers/ahci.c arch/x86_64/insn_decode.c arch/x86_64/guest_walk.c arch/x86_64/vtd/dmar.c arch/x86_64/vtd/vtd_cap.c arch/x86_64/vtd/vtd_pt.c)
 HCFLAGS   := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -I$(BUILD)/include -DHOSTED \
 	     -fsanitize=address,undefined -fno-omit-frame-pointer
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

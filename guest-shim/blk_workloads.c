@@ -2,7 +2,8 @@
  *   blk        writes a position-dependent pattern over the disk (or its
  *              first `mib=` MiB), FLUSHes, reads it all back and verifies
  *              every byte, then GET_ID; `req_kib=` (or `req_bytes=`) per
- *              request, `qd=` of them in flight
+ *              request, `qd=` of them in flight; `past_end=1` then reads one
+ *              sector just past the disk's end, which must fail alone
  *   blk-bench  random reads and writes (`write_pct=`) of `req_kib=` at `qd=`
  *              for `ms=` milliseconds or `n=` requests: IOPS and latency;
  *              `devs=D` drives D devices at once (the `dev=`-th and the
@@ -349,6 +350,19 @@ static void blk_get_id(struct blk_ctx *b)
 	vio_log(line, ~0ull);
 }
 
+/* One read of the sector just past the end: the device must refuse it
+ * (IOERR) and go on serving; reported as 1 when it did. */
+static void blk_past_end(struct blk_ctx *b)
+{
+	uint64_t sectors = blk_capacity_bytes(&b->dev) / VIRTIO_BLK_SECTOR;
+	bool failed = !blk_request_sync(b->q, VIRTIO_BLK_T_IN, sectors, (void *)b->slot[0].data,
+					VIRTIO_BLK_SECTOR);
+
+	if (!failed)
+		vio_log("blk: a read past the disk's end succeeded at sector", sectors);
+	shim_report(HR_BLK_PAST_END, failed);
+}
+
 static uint32_t request_bytes(const char *cmdline, uint64_t def_kib)
 {
 	uint64_t bytes = shim_arg_uint(cmdline, "req_bytes",
@@ -428,6 +442,8 @@ void shim_run_blk(const char *cmdline, uint64_t ram_bytes, uint32_t vcpu)
 	blk_pass(b, VIRTIO_BLK_T_IN);
 	shim_report(HR_MARK, 1);
 	kicks = b->q->kicks - kicks;
+	if (shim_arg_uint(cmdline, "past_end", 0))
+		blk_past_end(b);
 	blk_get_id(b);
 	vio_irqs_on(false);
 	shim_report(HR_BLK_REQUESTS, b->requests);

@@ -76,7 +76,8 @@
 #define HR_UART_OTHER_IRQS  53 /* ... its interrupts whose IIR named no THRE */
 #define HR_UART_TX_BYTES    54 /* ... bytes written from the interrupt handler */
 #define HR_IOAPIC_VERSION   55 /* ... the I/O APIC's version register */
-#define HR_KEYS		    56
+#define HR_BLK_PAST_END	    56 /* workload=blk past_end=1: a read past the disk failed (1) */
+#define HR_KEYS		    57
 
 #define HC_ERROR (~0ull)
 /* HC_CONSOLE_WRITE and HC_REPORT: the VM's log budget is spent for now and

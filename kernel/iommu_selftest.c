@@ -13,6 +13,8 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/vtd/vtd.h"
 #include "drivers/ahci_regs.h"
+
+#define AHCI_PORT0 AHCI_PORT_BASE /* port 0's registers */
 #include "kernel/bootinfo.h"
 #include "kernel/host_pci.h"
 #include "kernel/iommu_selftest.h"
@@ -51,8 +53,7 @@ static const struct pci_host_func *find_ahci(uint64_t *abar)
 		if (strcmp(pci_host_driver(&f[i]), "ahci"))
 			continue;
 		for (unsigned b = 0; b < f[i].nbars; b++)
-			if (f[i].bars[b].index == AHCI_ABAR_INDEX &&
-			    f[i].bars[b].kind != PCI_BAR_IO) {
+			if (f[i].bars[b].index == AHCI_BAR && f[i].bars[b].kind != PCI_BAR_IO) {
 				*abar = f[i].bars[b].base;
 				return &f[i];
 			}
@@ -75,15 +76,15 @@ static const char *provoke_dma(const struct pci_host_func *f, volatile uint8_t *
 	wr(abar, AHCI_GHC, AHCI_GHC_AE);
 	if (!(rd(abar, AHCI_PI) & 1))
 		return "port 0 is not implemented";
-	if (!wait_clear(abar, AHCI_PORT(0) + AHCI_PXCMD, AHCI_PXCMD_CR | AHCI_PXCMD_FR))
+	if (!wait_clear(abar, AHCI_PORT0 + AHCI_PxCMD, AHCI_PxCMD_CR | AHCI_PxCMD_FR))
 		return "port 0 did not stop";
-	wr(abar, AHCI_PORT(0) + AHCI_PXFB, (uint32_t)fis);
-	wr(abar, AHCI_PORT(0) + AHCI_PXFBU, (uint32_t)(fis >> 32));
-	wr(abar, AHCI_PORT(0) + AHCI_PXCMD, AHCI_PXCMD_FRE);
+	wr(abar, AHCI_PORT0 + AHCI_PxFB, (uint32_t)fis);
+	wr(abar, AHCI_PORT0 + AHCI_PxFBU, (uint32_t)(fis >> 32));
+	wr(abar, AHCI_PORT0 + AHCI_PxCMD, AHCI_PxCMD_FRE);
 	for (uint32_t i = 0; i < SETTLE_READ; i++)
-		(void)rd(abar, AHCI_PORT(0) + AHCI_PXCMD);
-	wr(abar, AHCI_PORT(0) + AHCI_PXCMD, 0);
-	if (!wait_clear(abar, AHCI_PORT(0) + AHCI_PXCMD, AHCI_PXCMD_FR))
+		(void)rd(abar, AHCI_PORT0 + AHCI_PxCMD);
+	wr(abar, AHCI_PORT0 + AHCI_PxCMD, 0);
+	if (!wait_clear(abar, AHCI_PORT0 + AHCI_PxCMD, AHCI_PxCMD_FR))
 		return "port 0's FIS receive did not stop";
 	return NULL;
 }

@@ -28,6 +28,7 @@
 #include "kernel/panic.h"
 #include "kernel/platform.h"
 #include "kernel/selftest.h"
+#include "kernel/host_ahci.h"
 #include "kernel/manifest.h"
 #include "kernel/vm.h"
 #include "kernel/wallclock.h"
@@ -290,6 +291,7 @@ void kmain(uint64_t magic, uint64_t mbi_phys)
 
 	if (!config_load(&boot_info))
 		platform_halt("manifest rejected");
+	host_ahci_init(config_manifest());
 	start_secondary_cpus();
 	report_boot_done();
 	selftest_run(&boot_info);

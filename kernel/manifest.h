@@ -27,6 +27,10 @@
 #define MANIFEST_MAX_IO_CORE_DEVICES CONFIG_MAX_IO_CORE_DEVICES
 #define MANIFEST_POLL_IDLE_MAX	     1000000
 #define MANIFEST_SERVICE_US_MAX	     1000000 /* a virtio-blk ramdisk's service time */
+/* An AHCI-backed virtio-blk device: a port of the machine's AHCI controller
+ * and a range of its sectors, addressed with ATA's 48 bits. */
+#define MANIFEST_AHCI_PORTS 32
+#define MANIFEST_LBA_LIMIT  (1ull << 48)
 /* Guest-physical layout of the virtual PCI bus (docs/manifest.md): RAM of a
  * VM with virtio devices must end below the ECAM window. */
 #define MANIFEST_PCI_ECAM_BASE 0xb0000000ull
@@ -52,6 +56,7 @@ struct manifest_vic {
 	uint32_t max_delay_us;	   /* a held completion is delivered at the latest then */
 	uint32_t ipi_threshold_us; /* §3.3: no IPI sooner than this after the last */
 };
+enum manifest_blk_backend { MANIFEST_BLK_RAMDISK, MANIFEST_BLK_AHCI };
 enum manifest_device_type {
 	MANIFEST_DEVICE_VIRTIO_BLK,
 	MANIFEST_DEVICE_VIRTIO_NET,
@@ -61,8 +66,11 @@ enum manifest_device_type {
 
 struct manifest_device {
 	enum manifest_device_type type;
-	uint32_t size_mib;   /* virtio-blk */
-	uint32_t service_us; /* virtio-blk: the ramdisk's service time, 0: none */
+	uint32_t size_mib;		   /* virtio-blk */
+	uint32_t service_us;		   /* virtio-blk: the ramdisk's service time, 0: none */
+	enum manifest_blk_backend backend; /* virtio-blk */
+	uint32_t port;			   /* ahci: the controller's port */
+	uint64_t lba_start, lba_count;	   /* ahci: the sectors; count 0: to the disk's end */
 	char switch_name[MANIFEST_NAME_MAX + 1]; /* virtio-net */
 	uint8_t mac[6];				 /* virtio-net */
 	bool has_mac;
@@ -130,8 +138,9 @@ int manifest_parse(const char *json, size_t len, struct manifest *m, struct mani
  * one switch may have one MAC, there are at most MANIFEST_MAX_SWITCHES
  * switches with at most MANIFEST_MAX_SWITCH_PORTS ports each, and (sidecore
  * mode) no I/O core serves more than MANIFEST_MAX_IO_CORE_DEVICES devices,
- * placed as kernel/io_core.c places them; a virtio-blk service time needs
- * io.mode "sidecore". 0, or -1 with *err. */
+ * placed as kernel/io_core.c places them; a virtio-blk service time and the
+ * ahci backend need io.mode "sidecore"; no two ahci devices share a sector
+ * of one port. 0, or -1 with *err. */
 int manifest_check_devices(const struct manifest *m, struct manifest_error *err);
 
 /* Checks against the machine. A CPU id that does not exist is fatal for the

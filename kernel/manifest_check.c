@@ -254,6 +254,57 @@ static int check_io_core_load(const struct manifest *m, struct device_usage *u,
 	return 0;
 }
 
+static bool is_ahci(const struct manifest_device *d)
+{
+	return d->type == MANIFEST_DEVICE_VIRTIO_BLK && d->backend == MANIFEST_BLK_AHCI;
+}
+
+/* An ahci device's sectors [start, end); a count of 0 runs to the disk's end,
+ * which only the disk knows: as far as any sector number goes. */
+static uint64_t lba_end(const struct manifest_device *d)
+{
+	return d->lba_count ? d->lba_start + d->lba_count : MANIFEST_LBA_LIMIT;
+}
+
+/* An earlier ahci device on the same port whose sectors meet this one's. */
+static bool range_taken(const struct manifest *m, uint32_t vm, uint32_t dev, uint32_t *ovm,
+			uint32_t *odev)
+{
+	const struct manifest_device *d = &m->vms[vm].devices[dev];
+
+	for (uint32_t i = 0; i <= vm; i++)
+		for (uint32_t j = 0; j < (i == vm ? dev : m->vms[i].ndevices); j++) {
+			const struct manifest_device *o = &m->vms[i].devices[j];
+
+			if (is_ahci(o) && o->port == d->port && o->lba_start < lba_end(d) &&
+			    d->lba_start < lba_end(o)) {
+				*ovm = i;
+				*odev = j;
+				return true;
+			}
+		}
+	return false;
+}
+
+static int check_ahci(const struct manifest *m, uint32_t vm, uint32_t dev,
+		      struct manifest_error *err)
+{
+	const struct manifest_device *d = &m->vms[vm].devices[dev];
+	uint32_t ovm, odev;
+
+	if (m->io_mode != MANIFEST_IO_SIDECORE)
+		return device_error(err, vm, dev, "backend",
+				    "ahci needs io.mode \"sidecore\": in exit mode no I/O core "
+				    "polls the disk for its completions");
+	if (range_taken(m, vm, dev, &ovm, &odev))
+		return device_error(err, vm, dev, "lba_start",
+				    "sectors %llu-%llu of AHCI port %u overlap those of "
+				    "vms[%u].devices[%u]",
+				    (unsigned long long)d->lba_start,
+				    (unsigned long long)lba_end(d) - 1, d->port, ovm, odev);
+	return 0;
+}
+
 static int check_device(const struct manifest *m, struct device_usage *u, uint32_t vm, uint32_t dev,
 			struct manifest_error *err)
 {
@@ -269,6 +320,8 @@ static int check_device(const struct manifest *m, struct device_usage *u, uint32
 		return device_error(err, vm, dev, "service_us",
 				    "needs io.mode \"sidecore\": in exit mode no I/O core polls "
 				    "the disk to complete its requests");
+	if (is_ahci(d) && check_ahci(m, vm, dev, err))
+		return -1;
 	if (d->type == MANIFEST_DEVICE_VIRTIO_NET && mac_taken(m, vm, dev, &ovm, &odev))
 		return device_error(err, vm, dev, "mac",
 				    "this MAC is already used on switch \"%s\" by "

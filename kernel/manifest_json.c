@@ -272,6 +272,32 @@ int json_uint(struct json_ctx *c, int tok, uint32_t min, uint32_t max, uint32_t 
 	return 0;
 }
 
+int json_uint64(struct json_ctx *c, int tok, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const jsmntok_t *t = &c->tok[tok];
+	uint64_t v = 0;
+
+	if (t->type != JSMN_PRIMITIVE || !(c->js[t->start] >= '0' && c->js[t->start] <= '9'))
+		return json_fail(c, "must be a whole number from %llu to %llu",
+				 (unsigned long long)min, (unsigned long long)max);
+	for (int i = t->start; i < t->end; i++) {
+		char ch = c->js[i];
+
+		if (ch < '0' || ch > '9')
+			return json_fail(c, "must be a whole number from %llu to %llu",
+					 (unsigned long long)min, (unsigned long long)max);
+		v = v * 10 + (uint64_t)(ch - '0');
+		if (v > max) /* max < 2^63: the next step cannot wrap */
+			break;
+	}
+	if (v < min || v > max)
+		return json_fail(c, "%.*s is out of range (%llu to %llu)", t->end - t->start,
+				 c->js + t->start, (unsigned long long)min,
+				 (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
 int json_bool(struct json_ctx *c, int tok, bool *out)
 {
 	if (c->tok[tok].type == JSMN_PRIMITIVE && token_is(c, tok, "true"))

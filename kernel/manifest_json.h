@@ -37,6 +37,8 @@ int json_check_separators(struct json_ctx *c, int tok);
 int json_object(struct json_ctx *c, int tok, const struct json_field *fields, size_t n, void *obj);
 int json_array(struct json_ctx *c, int tok, int max, int *count);
 int json_uint(struct json_ctx *c, int tok, uint32_t min, uint32_t max, uint32_t *out);
+/* The same for 64-bit values; `max` below 2^63. */
+int json_uint64(struct json_ctx *c, int tok, uint64_t min, uint64_t max, uint64_t *out);
 int json_bool(struct json_ctx *c, int tok, bool *out);
 int json_string(struct json_ctx *c, int tok, char *out, size_t max_len);
 int json_name(struct json_ctx *c, int tok, char *out);

@@ -16,7 +16,7 @@ static const char *const role_names[] = {"regular", "turbo", "io"};
 static const char *const on_error_names[] = {"halt", "skip_invalid_vms"};
 static const char *const poweroff_names[] = {"never", "after_boot", "when_vms_done"};
 static const char *const device_names[] = {"virtio-blk", "virtio-net", "test-irq", "test-mmio"};
-static const char *const blk_backend_names[] = {"ramdisk"};
+static const char *const blk_backend_names[] = {"ramdisk", "ahci"};
 static const char *const io_mode_names[] = {"sidecore", "exit"};
 static const char *const coalescing_names[] = {"vic", "off"};
 static const char *const interrupts_names[] = {"exitless", "inject"};
@@ -227,8 +227,27 @@ static int parse_backend(struct json_ctx *c, int tok, void *d)
 {
 	int v;
 
-	(void)d;
-	return json_enum(c, tok, blk_backend_names, ARRAY_SIZE(blk_backend_names), &v);
+	if (json_enum(c, tok, blk_backend_names, ARRAY_SIZE(blk_backend_names), &v))
+		return -1;
+	((struct manifest_device *)d)->backend = (enum manifest_blk_backend)v;
+	return 0;
+}
+
+static int parse_port(struct json_ctx *c, int tok, void *d)
+{
+	return json_uint(c, tok, 0, MANIFEST_AHCI_PORTS - 1, &((struct manifest_device *)d)->port);
+}
+
+static int parse_lba_start(struct json_ctx *c, int tok, void *d)
+{
+	return json_uint64(c, tok, 0, MANIFEST_LBA_LIMIT - 1,
+			   &((struct manifest_device *)d)->lba_start);
+}
+
+static int parse_lba_count(struct json_ctx *c, int tok, void *d)
+{
+	return json_uint64(c, tok, 1, MANIFEST_LBA_LIMIT,
+			   &((struct manifest_device *)d)->lba_count);
 }
 
 static int parse_size_mib(struct json_ctx *c, int tok, void *d)
@@ -295,12 +314,49 @@ static int parse_mac(struct json_ctx *c, int tok, void *dev)
 	return 0;
 }
 
+/* The key token of field `name` of the object at `tok`, or -1. */
+static int find_key(const struct json_ctx *c, int tok, const char *name)
+{
+	int key = tok + 1;
+
+	for (int i = 0; i < c->tok[tok].size; i++, key = json_skip(c, key + 1)) {
+		const jsmntok_t *k = &c->tok[key];
+
+		if ((size_t)(k->end - k->start) == strlen(name) &&
+		    !memcmp(c->js + k->start, name, strlen(name)))
+			return key;
+	}
+	return -1;
+}
+
+/* A virtio-blk device's fields belong to its backend: size_mib and
+ * service_us to the ramdisk, port and the LBA range to ahci (which needs a
+ * port; its range must fit ATA's 48 bits). */
+static int check_backend_fields(struct json_ctx *c, int tok, const struct manifest_device *d)
+{
+	static const char *const ramdisk_only[] = {"size_mib", "service_us"};
+	static const char *const ahci_only[] = {"port", "lba_start", "lba_count"};
+	bool ahci = d->backend == MANIFEST_BLK_AHCI;
+	const char *const *other = ahci ? ramdisk_only : ahci_only;
+	size_t n = ahci ? ARRAY_SIZE(ramdisk_only) : ARRAY_SIZE(ahci_only);
+
+	for (size_t i = 0; i < n; i++)
+		if (find_key(c, tok, other[i]) >= 0)
+			return json_fail(c, "field \"%s\" does not apply to the %s backend",
+					 other[i], blk_backend_names[d->backend]);
+	if (ahci && find_key(c, tok, "port") < 0)
+		return json_fail(c, "the ahci backend needs a \"port\"");
+	if (ahci && d->lba_count && d->lba_start + d->lba_count > MANIFEST_LBA_LIMIT)
+		return json_fail(c, "lba_start + lba_count is beyond ATA's 48-bit sector numbers");
+	return 0;
+}
+
 /* Which fields each device type takes besides "type". */
 static int check_device_fields(struct json_ctx *c, int tok, const struct manifest_device *d)
 {
-	static const char *const allowed[][5] = {
+	static const char *const allowed[][8] = {
 		[MANIFEST_DEVICE_VIRTIO_BLK] = {"backend", "size_mib", "service_us", "io_core",
-						NULL},
+						"port", "lba_start", "lba_count", NULL},
 		[MANIFEST_DEVICE_VIRTIO_NET] = {"switch", "mac", "tx_queue_len", "io_core", NULL},
 		[MANIFEST_DEVICE_TEST_IRQ] = {NULL},
 		[MANIFEST_DEVICE_TEST_MMIO] = {NULL},
@@ -312,7 +368,7 @@ static int check_device_fields(struct json_ctx *c, int tok, const struct manifes
 		int len = k->end - k->start;
 		bool ok = len == 4 && !memcmp(c->js + k->start, "type", 4);
 
-		for (int a = 0; a < 4 && allowed[d->type][a]; a++)
+		for (int a = 0; a < 7 && allowed[d->type][a]; a++)
 			ok |= (size_t)len == strlen(allowed[d->type][a]) &&
 			      !memcmp(c->js + k->start, allowed[d->type][a], (size_t)len);
 		if (!ok)
@@ -321,7 +377,7 @@ static int check_device_fields(struct json_ctx *c, int tok, const struct manifes
 	}
 	if (d->type == MANIFEST_DEVICE_VIRTIO_NET && !d->switch_name[0])
 		return json_fail(c, "a virtio-net device needs a \"switch\"");
-	return 0;
+	return d->type == MANIFEST_DEVICE_VIRTIO_BLK ? check_backend_fields(c, tok, d) : 0;
 }
 
 static int parse_device(struct json_ctx *c, int tok, struct manifest_device *d)
@@ -331,6 +387,9 @@ static int parse_device(struct json_ctx *c, int tok, struct manifest_device *d)
 		{"backend", parse_backend},
 		{"size_mib", parse_size_mib},
 		{"service_us", parse_service_us},
+		{"port", parse_port},
+		{"lba_start", parse_lba_start},
+		{"lba_count", parse_lba_count},
 		{"switch", parse_switch},
 		{"mac", parse_mac},
 		{"tx_queue_len", parse_tx_queue_len},

@@ -6,6 +6,7 @@
 
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/tsc.h"
+#include "kernel/host_ahci.h"
 #include "kernel/io_core.h"
 #include "kernel/log.h"
 #include "kernel/mem.h"
@@ -167,11 +168,12 @@ uint64_t vdev_disk_due(struct vdev *d)
 	return due;
 }
 
-/* A ramdisk with a service time completes its requests here, on the first
- * visit after their time (vio/ramdisk.h), before new ones are taken. */
+/* The backend completes what is done here (a ramdisk with a service time on
+ * the first visit after their time, vio/ramdisk.h; an AHCI disk what its
+ * port reports), before new requests are taken. */
 static int blk_work(struct vdev *d, unsigned budget, struct msi_msg *msg, bool *send)
 {
-	unsigned done = d->ramdisk.service_ns ? vblk_poll(d->blk, tsc_to_ns(rdtsc())) : 0;
+	unsigned done = vblk_poll(d->blk, tsc_to_ns(rdtsc()));
 	int n = vblk_process(d->blk, budget);
 
 	if (n < 0) {
@@ -247,8 +249,9 @@ static bool vdev_pending(void *ctx)
 	struct vdev *d = ctx;
 	uint64_t flags = spin_lock_irqsave(&d->lock);
 	struct virtqueue *q = work_queue(d);
-	bool pending =
-		(q && vq_pending(q, d->vp->gmem) != 0) || (d->net && vnet_tx_waiting(d->net));
+	/* an AHCI disk's completions are only seen by polling it */
+	bool pending = (q && vq_pending(q, d->vp->gmem) != 0) ||
+		       (d->net && vnet_tx_waiting(d->net)) || (d->ahci && d->blk->inflight);
 
 	spin_unlock_irqrestore(&d->lock, flags);
 	return pending;
@@ -337,23 +340,73 @@ static void setup_coalescing(struct vdev *d, const struct manifest *m)
 	}
 }
 
-static const char *create_blk(struct vdev *d, const struct vm_pci *pci)
+/* The device over its backend, once the backend has made its disk. */
+static void init_blk(struct vdev *d, const struct vm_pci *pci, uint64_t sectors,
+		     const struct blk_backend_ops *ops, void *backend)
 {
 	static char serial[VIRTIO_BLK_ID_BYTES + 1];
+
+	snprintf(serial, sizeof(serial), "cv-%s-%u", d->vm->cfg->name, d->index);
+	vblk_init(d->blk, &pci->gmem, sectors, serial, ops, backend);
+	d->vp = &d->blk->vp;
+}
+
+/* A virtio-blk backend kind: makes the disk and the device over it (init_blk);
+ * NULL, or why it cannot. */
+typedef const char *(*blk_backend_create)(struct vdev *d, const struct vm_pci *pci);
+
+static const char *create_ramdisk(struct vdev *d, const struct vm_pci *pci)
+{
 	uint64_t bytes = (uint64_t)d->cfg->size_mib * MIB, phys;
 
 	phys = mem_alloc_pages(bytes / PAGE_SIZE, 1);
-	d->blk = mem_zalloc(sizeof(struct vblk));
-	if (!phys || !d->blk)
+	if (!phys)
 		return "no memory for a virtio-blk ramdisk";
 	d->ramdisk = (struct ramdisk){.data = phys_to_virt(phys),
 				      .bytes = bytes,
 				      .service_ns = (uint64_t)d->cfg->service_us * 1000};
 	memset(d->ramdisk.data, 0, bytes);
-	snprintf(serial, sizeof(serial), "cv-%s-%u", d->vm->cfg->name, d->index);
-	vblk_init(d->blk, &pci->gmem, bytes / VIRTIO_BLK_SECTOR, serial, &ramdisk_ops, &d->ramdisk);
-	d->vp = &d->blk->vp;
+	init_blk(d, pci, bytes / VIRTIO_BLK_SECTOR, &ramdisk_ops, &d->ramdisk);
 	return NULL;
+}
+
+/* The range of the disk on the device's port (kernel/blk_ahci.h); a count of
+ * 0 runs to the disk's end. */
+static const char *create_ahci(struct vdev *d, const struct vm_pci *pci)
+{
+	const char *why = NULL;
+	struct host_ahci_port *hp = host_ahci_port(d->cfg->port, &why);
+	uint64_t disk, start = d->cfg->lba_start;
+
+	if (!hp)
+		return why;
+	disk = hp->port.id.sectors;
+	if (start >= disk || (d->cfg->lba_count && d->cfg->lba_count > disk - start))
+		return "its lba_start and lba_count go past the end of the disk on its AHCI port";
+	d->ahci = mem_zalloc(sizeof(struct blk_ahci));
+	if (!d->ahci)
+		return "no memory for an ahci backend";
+	*d->ahci =
+		(struct blk_ahci){.hp = hp,
+				  .lba_start = start,
+				  .lba_count = d->cfg->lba_count ? d->cfg->lba_count : disk - start,
+				  .ram_hpa = d->vm->ram_hpa};
+	init_blk(d, pci, d->ahci->lba_count, &blk_ahci_ops, d->ahci);
+	return NULL;
+}
+
+/* The backends a manifest's virtio-blk device may name (`backend`). */
+static const blk_backend_create blk_backends[] = {
+	[MANIFEST_BLK_RAMDISK] = create_ramdisk,
+	[MANIFEST_BLK_AHCI] = create_ahci,
+};
+
+static const char *create_blk(struct vdev *d, const struct vm_pci *pci)
+{
+	d->blk = mem_zalloc(sizeof(struct vblk));
+	if (!d->blk)
+		return "no memory for a virtio-blk device";
+	return blk_backends[d->cfg->backend](d, pci);
 }
 
 static const char *create_net(struct vdev *d, const struct vm_pci *pci, const struct manifest *m)
@@ -699,6 +752,13 @@ static void record_blk(struct record *r, const struct vdev *d)
 	record_uint(r, "flushes", s->flushes);
 	record_uint(r, "errors", s->errors);
 	record_uint(r, "service_us", d->cfg->service_us);
+	if (d->ahci) {
+		record_uint(r, "ahci_port", d->cfg->port);
+		record_uint(r, "lba_start", d->ahci->lba_start);
+		record_uint(r, "lba_count", d->ahci->lba_count);
+		record_uint(r, "rejected", d->ahci->rejected);
+		record_uint(r, "disk_errors", d->ahci->disk_errors);
+	}
 	record_bool(r, "coalescing", d->blk->completed != NULL);
 	record_uint(r, "vic_held", d->vic.coalesced);
 	record_uint(r, "vic_forced", d->vic.forced_by_deadline);

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/blk_ahci.h"
 #include "kernel/manifest.h"
 #include "kernel/spinlock.h"
 #include "vio/blk.h"
@@ -47,7 +48,8 @@ struct vdev {
 	struct vblk *blk;
 	struct vnet *net;
 	struct switch_slot *sw; /* net: its switch and the switch's lock */
-	struct ramdisk ramdisk;
+	struct ramdisk ramdisk; /* blk: the ramdisk backend's state */
+	struct blk_ahci *ahci;	/* blk: the ahci backend's, or NULL */
 	struct ioloop_queue lq; /* its place in the I/O core's loop */
 	struct vic vic;		/* blk: completion interrupts coalesced (io.coalescing) */
 	bool kicked;		/* a notify write waits for the I/O core */

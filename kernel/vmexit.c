@@ -108,6 +108,7 @@ static const char *const report_keys[HR_KEYS] = {
 	[HR_UART_OTHER_IRQS] = "uart_other_irqs",
 	[HR_UART_TX_BYTES] = "uart_tx_bytes",
 	[HR_IOAPIC_VERSION] = "ioapic_version",
+	[HR_BLK_PAST_END] = "blk_past_end_failed",
 };
 
 const char *vmexit_reason_name(unsigned reason)

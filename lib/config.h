@@ -49,8 +49,9 @@
 /* JSON tokens of the manifest (jsmn: one per object, array, string, number,
  * literal, and one per key): the most a valid manifest can have, which is the
  * one with every field, every CPU listed, the most VMs and on each the most
- * devices, each with every field of the type with the most fields
- * (virtio-net: type, switch, mac, tx_queue_len, io_core). A field may appear
+ * devices, each with every field of the type with the most fields (an
+ * AHCI-backed virtio-blk device: type, backend, port, lba_start, lba_count,
+ * io_core). A field may appear
  * only once and a CPU in one list only, so no valid manifest has more;
  * tests/unit/test_manifest.c and tests/integration/test_limits.py count the
  * tokens of tools/gen-largest-manifest's manifest and find exactly this. */
@@ -58,7 +59,7 @@
 #define CONFIG_TOKENS_SCHEDULER (2 + 4 * 2)		      /* "scheduler": {4 fields} */
 #define CONFIG_TOKENS_SCALARS	(3 * 2)	    /* on_error, poweroff, stats_interval_ms */
 #define CONFIG_TOKENS_IO	(2 + 9 * 2) /* "io": {9 fields} */
-#define CONFIG_TOKENS_DEVICE	(1 + 5 * 2) /* a virtio-net device */
+#define CONFIG_TOKENS_DEVICE	(1 + 6 * 2) /* an ahci virtio-blk device */
 #define CONFIG_TOKENS_VM                                                                           \
 	(1 + 8 * 2 + 2 + CONFIG_MAX_DEVICES * CONFIG_TOKENS_DEVICE + 2 + CONFIG_MAX_VM_MODULES)
 #define CONFIG_MAX_TOKENS                                                                          \

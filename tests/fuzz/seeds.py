@@ -508,12 +508,39 @@ def dmar():
         drhd(0, 0, 0xfed90000, [bytes([1, 10, 0, 0, 0, 0, 1, 0])])])
 
 
+def ahci_identify(sectors, depth, model=b"QEMU HARDDISK"):
+    """IDENTIFY DEVICE data: LBA48 capacity, NCQ with `depth` tags (0: none), a model."""
+    w = [0] * 256
+    w[83] = 1 << 10
+    for i in range(4):
+        w[100 + i] = sectors >> (16 * i) & 0xffff
+    w[60], w[61] = min(sectors, 0x0fffffff) & 0xffff, min(sectors, 0x0fffffff) >> 16
+    w[76] = 1 << 8 if depth else 0
+    w[75] = depth - 1 if depth else 0
+    text = model.ljust(40)
+    for i in range(20):
+        w[27 + i] = text[2 * i] << 8 | text[2 * i + 1]
+    return b"".join(le16(x) for x in w)
+
+
+def ahci():
+    def sg(*pieces):
+        return b"".join(le64(a) + le32(n) for a, n in pieces)
+
+    yield "qemu-disk", ahci_identify(131072, 32) + bytes([64 << 1 | 1]) + sg((0x10000, 4096))
+    yield "no-ncq-split", ahci_identify(1 << 20, 0) + bytes([8 << 1]) + sg((0x100000, 9 << 20),
+                                                                            (0x2000, 512))
+    yield "odd", ahci_identify(1 << 40, 8) + bytes([4 << 1 | 1]) + sg((0x1001, 512))
+    yield "high", ahci_identify(1, 1) + bytes([4 << 1]) + sg((0xfffffe00, 0x400))
+
+
 TARGETS = {
     "fuzz_manifest": manifest, "fuzz_elf": elf, "fuzz_acpi": acpi,
     "fuzz_insn_decode": insn_decode, "fuzz_guest_walk": guest_walk, "fuzz_vlapic": vlapic,
     "fuzz_vblk": vblk, "fuzz_vnet": vnet, "fuzz_linux_boot": linux_boot, "fuzz_vioapic": vioapic,
     "fuzz_vuart": vuart, "fuzz_vacpi": vacpi,
     "fuzz_multiboot1": multiboot1, "fuzz_pci_host": pci_host, "fuzz_dmar": dmar,
+    "fuzz_ahci": ahci,
 }
 
 

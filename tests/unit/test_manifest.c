@@ -466,8 +466,14 @@ static void test_largest_manifest(void **state)
 		assert_int_equal(m.vms[i].ndevices, MANIFEST_MAX_DEVICES);
 		assert_int_equal(m.vms[i].nmodules, MANIFEST_MAX_VM_MODULES);
 		assert_int_equal(m.vms[i].index, i);
-		for (uint32_t d = 0; d < m.vms[i].ndevices; d++)
-			assert_true(m.vms[i].devices[d].has_mac);
+		for (uint32_t d = 0; d < m.vms[i].ndevices; d++) {
+			const struct manifest_device *dev = &m.vms[i].devices[d];
+
+			assert_int_equal(dev->backend, MANIFEST_BLK_AHCI);
+			assert_int_equal(dev->port, d);
+			assert_int_equal(dev->lba_start, i);
+			assert_int_equal(dev->lba_count, 1);
+		}
 	}
 	for (uint32_t cpu = 0; cpu < MANIFEST_MAX_CPUS; cpu++)
 		listed += m.cpu_listed[cpu];
@@ -484,6 +490,77 @@ static void test_largest_manifest(void **state)
 		assert_true(ok);
 	}
 	free(json);
+}
+
+/* The ahci backend's fields (docs/manifest.md, "Devices"): port, the LBA range with its
+ * 48-bit bound and defaults, the ramdisk's fields refused and the other way round, sidecore
+ * mode, and no sector of a port given twice (touching ranges are fine; a range without
+ * lba_count runs to the disk's end and meets every later one). */
+static const char ahci_ok[] =
+	"{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\", \"devices\": ["
+	"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 5},"
+	"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 31, "
+	"\"lba_start\": 281474976710655, \"lba_count\": 1},"
+	"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 0, \"lba_start\": 8, "
+	"\"lba_count\": 8},"
+	"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 0, \"lba_count\": 8},"
+	"{\"type\": \"virtio-blk\"}]}]}";
+
+static const struct {
+	const char *devices, *field, *reason;
+} ahci_errors[] = {
+	{"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"lba_start\": 1}", "vms[0].devices[0]",
+	 "needs a \"port\""},
+	{"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 32}",
+	 "vms[0].devices[0].port", "out of range"},
+	{"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 0, \"lba_count\": 0}",
+	 "vms[0].devices[0].lba_count", "out of range"},
+	{"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 0, "
+	 "\"lba_start\": 281474976710656}",
+	 "vms[0].devices[0].lba_start", "out of range"},
+	{"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 0, \"lba_start\": 2, "
+	 "\"lba_count\": 281474976710655}",
+	 "vms[0].devices[0]", "beyond ATA's 48-bit sector numbers"},
+	{"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 0, \"size_mib\": 4}",
+	 "vms[0].devices[0]", "\"size_mib\" does not apply to the ahci backend"},
+	{"{\"type\": \"virtio-blk\", \"port\": 1}", "vms[0].devices[0]",
+	 "\"port\" does not apply to the ramdisk backend"},
+	{"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 0, \"lba_start\": 8, "
+	 "\"lba_count\": 8}, {\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 0, "
+	 "\"lba_start\": 15, \"lba_count\": 8}",
+	 "vms[0].devices[1].lba_start",
+	 "sectors 15-22 of AHCI port 0 overlap those of vms[0].devices[0]"},
+	{"{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 2, \"lba_start\": 100}, "
+	 "{\"type\": \"virtio-blk\", \"backend\": \"ahci\", \"port\": 2, \"lba_start\": 1000000, "
+	 "\"lba_count\": 1}",
+	 "vms[0].devices[1].lba_start", "overlap those of vms[0].devices[0]"},
+};
+
+static void test_ahci_fields(void **state)
+{
+	char json[512];
+
+	(void)state;
+	assert_int_equal(parse(ahci_ok), 0);
+	assert_int_equal(m.vms[0].devices[0].backend, MANIFEST_BLK_AHCI);
+	assert_int_equal(m.vms[0].devices[0].port, 5);
+	assert_int_equal(m.vms[0].devices[0].lba_start, 0);
+	assert_int_equal(m.vms[0].devices[0].lba_count, 0); /* to the disk's end */
+	assert_int_equal(m.vms[0].devices[1].lba_start, 281474976710655ull);
+	assert_int_equal(m.vms[0].devices[3].lba_count, 8);
+	assert_int_equal(m.vms[0].devices[4].backend, MANIFEST_BLK_RAMDISK);
+	for (size_t i = 0; i < sizeof(ahci_errors) / sizeof(ahci_errors[0]); i++) {
+		snprintf(json, sizeof(json),
+			 "{\"vms\": [{\"name\": \"a\", \"memory_mib\": 8, \"image\": \"g\", "
+			 "\"devices\": [%s]}]}",
+			 ahci_errors[i].devices);
+		expect_error(json, ahci_errors[i].field, ahci_errors[i].reason);
+	}
+	expect_error(
+		"{\"io\": {\"mode\": \"exit\"}, \"vms\": [{\"name\": \"a\", \"memory_mib\": 8, "
+		"\"image\": \"g\", \"devices\": [{\"type\": \"virtio-blk\", \"backend\": "
+		"\"ahci\", \"port\": 0}]}]}",
+		"vms[0].devices[0].backend", "ahci needs io.mode \"sidecore\"");
 }
 
 /* One token more than the limit is refused before anything else; exactly the limit is parsed
@@ -729,6 +806,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cpu_limit),
 		cmocka_unit_test(test_vm_and_vcpu_limits),
 		cmocka_unit_test(test_device_limits),
+		cmocka_unit_test(test_ahci_fields),
 	};
 
 	if (argc > 1)
