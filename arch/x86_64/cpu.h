@@ -2,6 +2,7 @@
 #ifndef ARCH_X86_64_CPU_H
 #define ARCH_X86_64_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct cpuid_regs {
@@ -129,6 +130,19 @@ static inline void fxsave(void *area)
 static inline void fxrstor(const void *area)
 {
 	__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])area));
+}
+
+/* A PAT value a WRMSR accepts: each byte a memory type, UC, WC, WT, WP, WB or
+ * UC- (SDM Vol. 3A §13.12.2; the others make WRMSR fault). */
+static inline bool pat_valid(uint64_t pat)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		uint8_t t = (uint8_t)(pat >> (8 * i));
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
 }
 
 static inline void cpu_relax(void)

@@ -451,19 +451,6 @@ static uint64_t svm_vcpu_cr3(const struct virt_vcpu *v)
 	return v->vmcb->save.cr3;
 }
 
-/* Each byte a memory type: UC, WC, WT, WP, WB or UC- (SDM Vol. 3A §13.12.2:
- * others make WRMSR fault). */
-static bool pat_valid(uint64_t pat)
-{
-	for (unsigned i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (8 * i));
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 static enum virt_msr_result svm_vcpu_msr(struct virt_vcpu *v, uint32_t msr, bool write,
 					 uint64_t *value)
 {

@@ -70,18 +70,6 @@ void vmx_guest_msrs_save(struct virt_vcpu *v)
 	*owner = NULL;
 }
 
-/* Each byte a memory type: UC, WC, WT, WP, WB or UC- (SDM Vol. 3A §13.12.2). */
-static bool pat_valid(uint64_t pat)
-{
-	for (unsigned i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (8 * i));
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 enum virt_msr_result vmx_vcpu_msr(struct virt_vcpu *v, uint32_t msr, bool write, uint64_t *value)
 {
 	(void)v; /* the current VMCS is v's: the exit is being handled */
