@@ -242,6 +242,13 @@ struct vcpu *vm_device_irq_target(struct vm *vm)
 	return vm->turbo_vcpu >= 0 ? &vm->vcpus[vm->turbo_vcpu] : &vm->vcpus[0];
 }
 
+void *vm_ram(const struct vm *vm, uint64_t gpa, uint64_t bytes)
+{
+	if (gpa >= vm->ram_bytes || bytes > vm->ram_bytes - gpa)
+		return NULL;
+	return (uint8_t *)phys_to_virt(vm->ram_hpa) + gpa;
+}
+
 unsigned vm_count(void)
 {
 	return nvms;

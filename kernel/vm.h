@@ -79,6 +79,9 @@ bool vm_log_allowed(struct vm *vm, enum vm_log_kind kind, uint64_t chars);
 uint64_t vm_guest_text_chars(const struct vm *vm, const char *bytes, uint64_t len);
 /* `@stats` (periodic) or `@vm_stats` (final) for a VM. */
 void vm_report_stats(const struct vm *vm, const char *type);
+/* `bytes` of the VM's RAM from guest-physical `gpa`, in the direct map; NULL
+ * when any of them is outside its RAM. */
+void *vm_ram(const struct vm *vm, uint64_t gpa, uint64_t bytes);
 /* The VMs built, for the run loops. */
 unsigned vm_count(void);
 struct vm *vm_get(unsigned i);

@@ -213,13 +213,15 @@ static bool handle_interrupt_window(struct vcpu *v, const struct virt_exit *x)
 static uint64_t console_write(struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	char text[CONSOLE_LINE_MAX];
+	const void *src;
 
 	if (len > CONSOLE_LINE_MAX)
 		len = CONSOLE_LINE_MAX;
-	if (gpa >= vm->ram_bytes || len > vm->ram_bytes - gpa)
+	src = vm_ram(vm, gpa, len);
+	if (!src)
 		return HC_ERROR;
 	/* A copy: the guest's other vCPUs may change the text while it is logged. */
-	memcpy(text, (const char *)phys_to_virt(vm->ram_hpa) + gpa, len);
+	memcpy(text, src, len);
 	if (!vm_log_allowed(vm, VM_LOG_TEXT, vm_guest_text_chars(vm, text, len)))
 		return HC_BUSY;
 	log_guest_text(vm->cfg->name, text, len);

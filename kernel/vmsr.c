@@ -56,13 +56,6 @@ struct pvclock_time {
 	uint8_t pad[2];
 } __attribute__((packed));
 
-static void *guest_ram(struct vm *vm, uint64_t gpa, uint64_t bytes)
-{
-	if (gpa >= vm->ram_bytes || bytes > vm->ram_bytes - gpa)
-		return NULL;
-	return (uint8_t *)phys_to_virt(vm->ram_hpa) + gpa;
-}
-
 /* ns = ((tsc delta << shift) * mul) >> 32: mul < 2^32 once the scaled
  * frequency is above 1 GHz. */
 static void pvclock_scale(uint64_t tsc_hz, int8_t *shift, uint32_t *mul)
@@ -87,7 +80,7 @@ static bool kvm_system_time(struct vcpu *v, uint64_t value)
 
 	if (!(value & KVM_SYSTEM_TIME_ENABLE))
 		return true;
-	page = guest_ram(v->vm, value & ~(uint64_t)KVM_SYSTEM_TIME_ENABLE, sizeof(t));
+	page = vm_ram(v->vm, value & ~(uint64_t)KVM_SYSTEM_TIME_ENABLE, sizeof(t));
 	if (!page)
 		return false;
 	pvclock_scale(tsc_khz * 1000, &shift, &mul);
@@ -103,7 +96,7 @@ static bool kvm_system_time(struct vcpu *v, uint64_t value)
  * entry (kernel/wallclock.c). */
 static bool kvm_wall_clock(struct vcpu *v, uint64_t gpa)
 {
-	uint32_t *wc = guest_ram(v->vm, gpa, 12);
+	uint32_t *wc = vm_ram(v->vm, gpa, 12);
 	uint64_t sec;
 	uint32_t nsec;
 
